@@ -1,0 +1,3 @@
+from linkcrawler.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""Exceptions that carry a result reason, and the mapping of transport failures to reasons.
+
+Downloader middlewares raise `FetchError` with the reason the backlink's result must get;
+the spider's errback turns any failure into a reason through `reason_for_exception`, so
+every request ends in exactly one classified outcome.
+"""
+
+from __future__ import annotations
+
+from linkcrawler.enums import Reason
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: the CLI prints the message and exits with status 2."""
+
+
+class FetchError(Exception):
+    """A fetch ended in a known, classified way (robots, address guard, redirects, size...)."""
+
+    def __init__(self, reason: Reason, detail: str = "") -> None:
+        super().__init__(detail or reason.value)
+        self.reason = reason
+        self.detail = detail or reason.value
+
+
+def reason_for_exception(exc: BaseException) -> tuple[Reason, str]:
+    """Classify any exception that ended a download into a result reason and a detail."""
+    if isinstance(exc, FetchError):
+        return exc.reason, exc.detail
+    # Imported here so that this module stays importable without Twisted/Scrapy.
+    from twisted.internet import error as terr
+    from twisted.web._newclient import ResponseNeverReceived, ResponseFailed
+
+    try:
+        from scrapy import exceptions as sexc
+    except ImportError:  # pragma: no cover
+        sexc = None
+
+    detail = f"{type(exc).__name__}: {exc}".strip()
+    inner: list[BaseException] = [exc]
+    if isinstance(exc, (ResponseNeverReceived, ResponseFailed)):
+        inner.extend(getattr(f, "value", f) for f in exc.reasons)
+    for e in inner:
+        if sexc is not None:
+            if isinstance(e, getattr(sexc, "CannotResolveHostError", ())):
+                return Reason.DNS_ERROR, detail
+            if isinstance(e, getattr(sexc, "DownloadTimeoutError", ())):
+                return Reason.TIMEOUT, detail
+            if isinstance(e, getattr(sexc, "DownloadConnectionRefusedError", ())):
+                return Reason.CONNECTION_ERROR, detail
+        if isinstance(e, terr.DNSLookupError):
+            return Reason.DNS_ERROR, detail
+        if isinstance(e, (terr.TimeoutError, terr.TCPTimedOutError)):
+            return Reason.TIMEOUT, detail
+        if _is_tls_error(e):
+            return Reason.TLS_ERROR, detail
+        if isinstance(e, (terr.ConnectionRefusedError, terr.ConnectError, terr.ConnectionLost,
+                          terr.ConnectionDone)):
+            return Reason.CONNECTION_ERROR, detail
+        if "maxsize" in str(e).lower() or "cancelled because of size" in str(e).lower():
+            return Reason.TOO_LARGE, detail
+    if isinstance(exc, TimeoutError):
+        return Reason.TIMEOUT, detail
+    return Reason.CONNECTION_ERROR, detail
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    try:
+        from OpenSSL.SSL import Error as OpenSSLError
+    except ImportError:  # pragma: no cover
+        OpenSSLError = ()  # type: ignore[assignment]
+    import ssl
+
+    if isinstance(exc, (ssl.SSLError, OpenSSLError)):
+        return True
+    name = type(exc).__name__.lower()
+    return "ssl" in name or "tls" in name or "certificate" in str(exc).lower()

@@ -1,0 +1,91 @@
+"""Scrapy settings of linkcrawler, and the defaults of our own LINKCRAWLER_* settings.
+
+This is the one module holding defaults: the CLI turns its options into overrides of these
+names, and `scrapy crawl` from the repository reads this module through scrapy.cfg.
+"""
+
+from __future__ import annotations
+
+from linkcrawler import __version__
+
+# --- our own settings (LINKCRAWLER_*) -------------------------------------------------------
+
+LINKCRAWLER_CONTACT_URL = "https://github.com/linkcrawler/linkcrawler"
+# Minimum gap between two requests to one site slot (registrable domain), in seconds.
+LINKCRAWLER_DELAY = 1.0
+# A robots.txt Crawl-delay above this is not honoured by waiting: the site is skipped (blocked).
+LINKCRAWLER_MAX_CRAWL_DELAY = 30.0
+# Retry-After values above this are not waited out: the host is given up for the run.
+LINKCRAWLER_MAX_RETRY_AFTER = 120.0
+# Attempts per request (first try included) for 429/5xx/timeouts/connection errors.
+LINKCRAWLER_MAX_ATTEMPTS = 5
+# Backoff after a failure: base * 2**(failures-1), capped.
+LINKCRAWLER_BACKOFF_BASE = 1.0
+LINKCRAWLER_BACKOFF_MAX = 60.0
+# Consecutive failed attempts after which a host is abandoned for the run (never hammered).
+LINKCRAWLER_HOST_MAX_FAILURES = 10
+# Pages larger than this (decompressed) end as too_large rather than being parsed.
+LINKCRAWLER_MAX_PAGE_BYTES = 5 * 1024 * 1024
+# robots.txt: RFC 9309 asks crawlers to parse at least 500 KiB; we read 512 KiB.
+LINKCRAWLER_ROBOTS_MAX_BYTES = 512 * 1024
+LINKCRAWLER_ROBOTS_MAX_REDIRECTS = 5
+# HTTP redirects plus meta refreshes followed for one fetch before too_many_redirects.
+LINKCRAWLER_MAX_REDIRECTS = 10
+# Refuse loopback/private/link-local/CGNAT/unique-local destinations unless allowed.
+LINKCRAWLER_ALLOW_PRIVATE = False
+# --resolve HOST:PORT:ADDR entries, like curl (list of strings).
+LINKCRAWLER_RESOLVE: list[str] = []
+# Requests held by the scheduler before the spider stops reading more from the database.
+LINKCRAWLER_START_BUFFER = 2000
+LINKCRAWLER_DB = None
+LINKCRAWLER_RUN_ID = None
+# Rows written per transaction by the storage pipeline.
+LINKCRAWLER_BATCH_SIZE = 500
+LINKCRAWLER_BATCH_SECONDS = 2.0
+
+# --- Scrapy settings ------------------------------------------------------------------------
+
+BOT_NAME = "linkcrawler"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Site owners must be able to tell who we are and how to reach us.
+USER_AGENT = f"linkcrawler/{__version__} (+{LINKCRAWLER_CONTACT_URL})"
+
+# Both listen on a port: the telnet console gives a Python shell, and the 2.19 remote-control
+# server runs code sent to it. A crawler has no business exposing either.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# Stock robots handling reads a failing robots.txt as allow-all; linkcrawler.robots replaces it.
+ROBOTSTXT_OBEY = False
+# Redirects are followed by our own middleware, which records every hop and detects loops
+# (stock Scrapy drops a looping request without calling anything).
+REDIRECT_ENABLED = False
+METAREFRESH_ENABLED = False
+# Retries are ours too: stock retries ignore Retry-After and come back at once.
+RETRY_ENABLED = False
+# The spider classifies every status itself (404 is a finding, not an error to filter).
+HTTPERROR_ALLOW_ALL = True
+COOKIES_ENABLED = False
+
+# Certificates are verified: a verifier that accepts any certificate can be fooled.
+DOWNLOAD_VERIFY_CERTIFICATES = True
+DOWNLOAD_TIMEOUT = 30
+# Stock default is 1 GiB; a referring page is never that large and bombs must not cost memory.
+DOWNLOAD_MAXSIZE = LINKCRAWLER_MAX_PAGE_BYTES
+DOWNLOAD_WARNSIZE = 0
+
+# Global parallelism across sites; per-site parallelism is one request (see the scheduler).
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# Pacing is done per registrable domain by our scheduler; the downloader must not add its own
+# (randomised) delay on top, or the gaps would not be what the user asked for.
+DOWNLOAD_DELAY = 0
+DOWNLOAD_DELAY_JITTER = 0
+AUTOTHROTTLE_ENABLED = False
+
+# Plain-function callbacks return lists; the per-response generator check is wasted work.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+LOG_LEVEL = "WARNING"
+LOGSTATS_INTERVAL = 0
