@@ -1,0 +1,128 @@
+"""Position semantics on small fixtures: every decision of every page, position and path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from linkcrawler.enums import Position
+from linkcrawler.position import PositionDecision, classify_positions, element_path
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "position"
+
+B, H, N, F, S, C = (Position.BODY, Position.HEADER, Position.NAV, Position.FOOTER,
+                    Position.SIDEBAR, Position.COMMENTS)
+
+EXPECTED: dict[str, list[tuple[Position, str]]] = {
+    "landmarks": [
+        (H, "html/body/header/a"),
+        (N, "html/body/nav/ul/li[1]/a"),
+        (N, "html/body/nav/ul/li[2]/a"),
+        (B, "html/body/main/p/a"),
+        (S, "html/body/aside/a"),
+        (F, "html/body/footer/a"),
+    ],
+    "aria": [
+        (H, "html/body/div[1]/a"),
+        (N, "html/body/div[2]/a"),
+        (B, "html/body/div[3]/p/a"),
+        (S, "html/body/div[3]/div/a"),
+        (F, "html/body/div[4]/a"),
+    ],
+    "class_names": [
+        (H, "html/body/div[1]/a"),
+        (N, "html/body/div[2]/a"),
+        (H, "html/body/div[3]/a"),
+        (B, "html/body/div[4]/p/a"),
+        (S, "html/body/div[5]/a"),
+        (F, "html/body/div[6]/a"),
+    ],
+    "outermost_wins": [
+        (H, "html/body/header/aside/a"),
+        (S, "html/body/div/div/a"),
+        (B, "html/body/article/p/a"),
+    ],
+    "nav_in_footer": [
+        (B, "html/body/article/p/a"),
+        (F, "html/body/footer/nav/ul/li[1]/a"),
+        (F, "html/body/footer/nav/ul/li[2]/a"),
+        (F, "html/body/footer/nav/ul/li[3]/a"),
+    ],
+    "comments_wordpress": [
+        (B, "html/body/div/article/div/p/a"),
+        (C, "html/body/div/div/ol/li/div/a"),
+        (C, "html/body/div/div/ol/li/p/a"),
+        (C, "html/body/div/ol/li/a"),
+    ],
+    "comments_disqus": [
+        (B, "html/body/div[1]/p/a"),
+        (C, "html/body/div[2]/noscript/a"),
+    ],
+    "comments_drupal": [
+        (B, "html/body/div/div/p/a"),
+        (C, "html/body/section/article/div/a"),
+    ],
+    "article_related_comments": [
+        (B, "html/body/article/p/a"),
+        (S, "html/body/article/div/ul/li[1]/a"),
+        (S, "html/body/article/div/ul/li[2]/a"),
+        (C, "html/body/article/section/div/a"),
+    ],
+    "content_with_sidebar": [
+        (B, "html/body/div/div[1]/p/a"),
+        (S, "html/body/div/div[2]/a"),
+    ],
+    "no_main": [
+        (H, "html/body/div[1]/a"),
+        (N, "html/body/div[2]/a"),
+        (B, "html/body/div[3]/div/p/a"),
+        (F, "html/body/div[4]/a"),
+    ],
+    "sidebar_wrapper_most_text": [
+        (N, "html/body/div[1]/a"),
+        (B, "html/body/div[2]/p/a"),
+    ],
+}
+
+
+def _decide(case: str) -> list[PositionDecision]:
+    root = lxml.html.document_fromstring((FIXTURES / f"{case}.html").read_bytes())
+    anchors = [el for el in root.iter("a", "area") if el.get("href") is not None]
+    return classify_positions(root, anchors)
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_position_fixture(case: str) -> None:
+    got = [(d.position, d.path) for d in _decide(case)]
+    assert got == EXPECTED[case]
+
+
+def test_position_every_fixture_has_expectations() -> None:
+    assert sorted(p.stem for p in FIXTURES.glob("*.html")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_position_signal_names_the_decider(case: str) -> None:
+    for d in _decide(case):
+        assert d.signal, d
+        if d.position is not Position.BODY:
+            assert " at html/" in d.signal, d
+
+
+def test_position_no_anchors() -> None:
+    root = lxml.html.document_fromstring("<html><body><p>x</p></body></html>")
+    assert classify_positions(root, []) == []
+
+
+def test_position_path_format_svg_and_index() -> None:
+    root = lxml.html.document_fromstring(
+        "<html><body><div><a href='/1'>1</a><a href='/2'>2</a><span>s</span></div>"
+        "<svg><a href='/s'><text>t</text></a></svg></body></html>"
+    )
+    links = [el for el in root.iter() if isinstance(el.tag, str) and el.tag.endswith("a")
+             and el.get("href")]
+    assert [element_path(a) for a in links] == [
+        "html/body/div/a[1]", "html/body/div/a[2]", "html/body/svg/a",
+    ]
