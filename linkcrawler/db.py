@@ -132,6 +132,9 @@ class Result(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "backlink_id", name="uq_result_run_backlink"),
         Index("ix_results_backlink_run", "backlink_id", "run_id"),
+        # Run comparison carries the last conclusive state over: "latest live/lost result of
+        # this backlink at or before run R" is then one index seek, however long the history.
+        Index("ix_results_backlink_status_run", "backlink_id", "status", "run_id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
@@ -209,6 +212,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def insert_ignoring_conflicts(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> int:
+    """INSERT rows, skipping those that collide with a unique constraint; returns rows added.
+
+    Both dialects support ON CONFLICT DO NOTHING, which makes imports idempotent and makes a
+    resumed run unable to write a second result for a backlink.
+    """
+    if not rows:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    result = session.execute(insert(model).on_conflict_do_nothing(), rows)
+    return max(result.rowcount or 0, 0)
 
 
 def schema_version(session: Session) -> int:

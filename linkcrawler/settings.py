@@ -43,6 +43,21 @@ LINKCRAWLER_RUN_ID = None
 LINKCRAWLER_BATCH_SIZE = 500
 LINKCRAWLER_BATCH_SECONDS = 2.0
 
+# Distinct link targets checked per referring page (best links first); the rest are reported
+# without a target check so one page full of links cannot flood the user's own site.
+LINKCRAWLER_MAX_TARGET_CHECKS_PER_PAGE = 10
+# A <meta http-equiv=refresh> with at most this delay is followed as a redirect hop
+# (longer ones are page reloads, not redirects).
+LINKCRAWLER_META_REFRESH_MAX_DELAY = 10.0
+# A backlink that looks lost is fetched once more after this pause before it is recorded lost.
+LINKCRAWLER_RECHECK_DELAY = 5.0
+# How long the result writer keeps retrying a database that is down before the run aborts.
+LINKCRAWLER_DB_OUTAGE_SECONDS = 60.0
+# Progress on stderr: a live bar on a terminal, a plain line this often otherwise.
+LINKCRAWLER_PROGRESS = True
+LINKCRAWLER_PROGRESS_INTERVAL = 10.0
+LINKCRAWLER_PROGRESS_TOTAL = 0
+
 # --- Scrapy settings ------------------------------------------------------------------------
 
 BOT_NAME = "linkcrawler"
@@ -89,3 +104,11 @@ AUTOTHROTTLE_ENABLED = False
 WARN_ON_GENERATOR_RETURN_VALUE = False
 LOG_LEVEL = "WARNING"
 LOGSTATS_INTERVAL = 0
+
+ITEM_PIPELINES = {"pipelines.storage.ResultStoragePipeline": 300}
+DOWNLOADER_MIDDLEWARES = {
+    # Our redirect handling at the stock redirect middleware's place (600): records hops,
+    # ends loops with a result.
+    "linkcrawler.redirects.RedirectChainMiddleware": 600,
+}
+EXTENSIONS = {"linkcrawler.progress.ProgressExtension": 500}

@@ -1,0 +1,281 @@
+"""Deciding one backlink's result from what was fetched: a pure function, no Scrapy, no DB.
+
+The spider gathers facts (the referring page's fetch, its parsed links, the checks of the link
+targets) and this module turns them into exactly one `VerifiedResult` per backlink with the
+status/reason, flags and link list of DESIGN §5.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from linkcrawler.enums import ExpectedRel, MatchKind, Position, Reason, Status
+from linkcrawler.extraction import Link, PageInfo, ParsedPage
+from linkcrawler.urls import Target, equivalence_key, is_found, match_link
+
+_MATCH_RANK = {MatchKind.EXACT: 0, MatchKind.EQUIVALENT: 0, MatchKind.DOMAIN: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class BacklinkSpec:
+    """What one backlink expects, as the crawl needs it."""
+
+    id: int
+    source_url: str
+    target: Target
+    expected_anchor: str | None = None
+    expected_rel: ExpectedRel | None = None
+    expires: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """One distinct referring page to fetch, and every backlink that points at it."""
+
+    page_id: int
+    url: str
+    backlinks: tuple[BacklinkSpec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetCheck:
+    """The outcome of fetching a link's target URL once in the run."""
+
+    status: int | None
+    final_url: str | None
+    redirects: tuple[dict[str, Any], ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageFetch:
+    """How fetching the referring page went (the facts common to all its backlinks)."""
+
+    http_status: int | None
+    final_url: str | None
+    redirects: tuple[dict[str, Any], ...] = ()
+    attempts: int = 1
+    googlebot_allowed: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkMatch:
+    link: Link
+    match: MatchKind
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedResult:
+    """One result per backlink per run (DESIGN §5, without run_id/checked_at)."""
+
+    backlink_id: int
+    status: Status
+    reason: Reason
+    follow: bool | None = None
+    indexable: bool | None = None
+    googlebot_allowed: bool | None = None
+    http_status: int | None = None
+    final_url: str | None = None
+    redirects: tuple[dict[str, Any], ...] = ()
+    links: tuple[dict[str, Any], ...] = ()
+    page: dict[str, Any] | None = None
+    unmet: tuple[str, ...] = ()
+    error: str | None = None
+    attempts: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def passes_value(link: Link, info: PageInfo) -> bool:
+    return not (link.nofollow or link.sponsored or link.ugc or info.page_nofollow)
+
+
+def matching_links(target: Target, links: Iterable[Link], info: PageInfo) -> list[LinkMatch]:
+    """Every link to the target's registrable domain, best first (DESIGN §5 order)."""
+    found: list[tuple[tuple[int, int, int, int, int], LinkMatch]] = []
+    for index, link in enumerate(links):
+        kind = match_link(target, link.url)
+        if kind is None:
+            continue
+        key = (
+            0 if is_found(target, kind) else 1,
+            _MATCH_RANK[kind],
+            0 if passes_value(link, info) else 1,
+            0 if link.position is Position.BODY else 1,
+            index,
+        )
+        found.append((key, LinkMatch(link, kind)))
+    found.sort(key=lambda pair: pair[0])
+    return [match for _, match in found]
+
+
+def target_urls_to_check(matches: Iterable[LinkMatch], limit: int) -> list[str]:
+    """Distinct link URLs whose target is checked, best links first, at most `limit`."""
+    urls: list[str] = []
+    for m in matches:
+        if m.link.url and m.link.url not in urls:
+            urls.append(m.link.url)
+            if len(urls) >= limit:
+                break
+    return urls
+
+
+def page_facts(info: PageInfo) -> dict[str, Any]:
+    return {
+        "title": info.title,
+        "meta_robots": list(info.meta_robots),
+        "x_robots_tag": list(info.x_robots_tag),
+        "noindex": info.noindex,
+        "page_nofollow": info.page_nofollow,
+        "canonical": info.canonical,
+        "content_type": info.content_type,
+        "bytes": info.bytes,
+    }
+
+
+def is_indexable(info: PageInfo, final_url: str | None) -> bool:
+    if info.noindex:
+        return False
+    if not info.canonical or not final_url:
+        return True
+    return equivalence_key(info.canonical) == equivalence_key(final_url)
+
+
+def link_record(m: LinkMatch, check: TargetCheck | None) -> dict[str, Any]:
+    link = m.link
+    return {
+        "href": link.href,
+        "url": link.url,
+        "anchor_text": link.anchor_text,
+        "img_alt": link.img_alt,
+        "rel": list(link.rel),
+        "nofollow": link.nofollow,
+        "sponsored": link.sponsored,
+        "ugc": link.ugc,
+        "position": link.position.value,
+        "hidden": link.hidden,
+        "context_before": link.context_before,
+        "context_after": link.context_after,
+        "path": link.path,
+        "match": m.match.value,
+        "target_status": check.status if check else None,
+        "target_final_url": check.final_url if check else None,
+        "target_redirects": list(check.redirects) if check else [],
+    }
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def unmet_expectations(
+    spec: BacklinkSpec, best: LinkMatch | None, info: PageInfo | None, today: dt.date
+) -> tuple[str, ...]:
+    """Expectations from the import that the live page does not meet, in a fixed order."""
+    unmet: list[str] = []
+    if best is not None and info is not None:
+        if spec.expected_anchor is not None:
+            wanted = _squash(spec.expected_anchor)
+            if wanted not in (_squash(best.link.anchor_text), _squash(best.link.img_alt)):
+                unmet.append("anchor")
+        rel = spec.expected_rel
+        if rel is not None and rel is not ExpectedRel.ANY:
+            ok = {
+                ExpectedRel.FOLLOW: passes_value(best.link, info),
+                ExpectedRel.NOFOLLOW: best.link.nofollow or info.page_nofollow,
+                ExpectedRel.SPONSORED: best.link.sponsored,
+                ExpectedRel.UGC: best.link.ugc,
+            }[rel]
+            if not ok:
+                unmet.append("rel")
+    if spec.expires is not None and today > spec.expires:
+        unmet.append("expired")
+    return tuple(unmet)
+
+
+def assess_page(
+    spec: BacklinkSpec,
+    fetch: PageFetch,
+    parsed: ParsedPage,
+    matches: list[LinkMatch],
+    checks: Mapping[str, TargetCheck],
+    today: dt.date,
+) -> VerifiedResult:
+    """The result for a backlink whose referring page was fetched and parsed (2xx HTML)."""
+    info = parsed.info
+    best = matches[0] if matches else None
+    if best is not None and is_found(spec.target, best.match):
+        reason = Reason.FOUND
+    elif best is not None:
+        reason = Reason.TARGET_CHANGED
+    elif fetch.redirects and _moved_elsewhere(spec.source_url, fetch.final_url):
+        reason = Reason.PAGE_REDIRECTED
+    else:
+        reason = Reason.LINK_REMOVED
+    return VerifiedResult(
+        backlink_id=spec.id,
+        status=reason.status,
+        reason=reason,
+        follow=passes_value(best.link, info) if best else None,
+        indexable=is_indexable(info, fetch.final_url),
+        googlebot_allowed=fetch.googlebot_allowed,
+        http_status=fetch.http_status,
+        final_url=fetch.final_url,
+        redirects=fetch.redirects,
+        links=tuple(link_record(m, checks.get(m.link.url or "")) for m in matches),
+        page=page_facts(info),
+        unmet=unmet_expectations(spec, best, info, today),
+        error=None if reason.status is Status.LIVE else _lost_detail(reason, fetch),
+        attempts=fetch.attempts,
+    )
+
+
+def _moved_elsewhere(source_url: str, final_url: str | None) -> bool:
+    if not final_url:
+        return False
+    return equivalence_key(source_url) != equivalence_key(final_url)
+
+
+def _lost_detail(reason: Reason, fetch: PageFetch) -> str:
+    if reason is Reason.PAGE_REDIRECTED:
+        return f"the page redirects to {fetch.final_url}, which has no link to the target"
+    return "the page was fetched and has no link to the target's domain"
+
+
+def failed_result(
+    spec: BacklinkSpec,
+    reason: Reason,
+    detail: str,
+    fetch: PageFetch,
+    today: dt.date,
+    page: dict[str, Any] | None = None,
+) -> VerifiedResult:
+    """The result for a backlink whose page could not be verified or is gone."""
+    return VerifiedResult(
+        backlink_id=spec.id,
+        status=reason.status,
+        reason=reason,
+        googlebot_allowed=fetch.googlebot_allowed,
+        http_status=fetch.http_status,
+        final_url=fetch.final_url,
+        redirects=fetch.redirects,
+        page=page,
+        unmet=unmet_expectations(spec, None, None, today),
+        error=detail,
+        attempts=fetch.attempts,
+    )
+
+
+def reason_for_status(status: int) -> Reason | None:
+    """The reason an HTTP status ends a page fetch with, or None for a 2xx page to parse."""
+    if 200 <= status < 300:
+        return None
+    if status == 404:
+        return Reason.PAGE_NOT_FOUND
+    if status == 410:
+        return Reason.PAGE_GONE
+    if status in (401, 403, 429):
+        return Reason.BLOCKED
+    return Reason.PAGE_ERROR

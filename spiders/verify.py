@@ -1,0 +1,286 @@
+"""The verify spider: fetch each referring page once, check the link targets once, and
+emit exactly one `VerifiedResult` per backlink, whatever happens to the fetches.
+
+Thin by design: it builds requests and keeps the bookkeeping of a run (which pages wait for
+which target checks, which lost-looking pages are re-checked); extraction, matching and the
+decision of a result are linkcrawler functions. Callbacks are plain functions returning lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, StopDownload
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from linkcrawler.db import Database, open_database
+from linkcrawler.enums import Reason, Status
+from linkcrawler.errors import FetchError, reason_for_exception
+from linkcrawler.extraction import ParsedPage, parse_page
+from linkcrawler.redirects import next_hop
+from linkcrawler.runs import iter_pending_jobs
+from linkcrawler.verification import (
+    BacklinkSpec,
+    LinkMatch,
+    PageFetch,
+    PageJob,
+    TargetCheck,
+    VerifiedResult,
+    assess_page,
+    failed_result,
+    matching_links,
+    page_facts,
+    reason_for_status,
+    target_urls_to_check,
+)
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# getaddrinfo's wording for "this name does not exist" (EAI_NONAME / EAI_NODATA), as opposed
+# to a resolver that failed to answer (EAI_AGAIN), which must not read as a lost domain.
+NXDOMAIN_MARKERS = ("name or service not known", "no address associated", "nodename nor servname",
+                    "nxdomain", "non-existent domain")
+
+
+@dataclass(slots=True)
+class _WaitingPage:
+    """A parsed page whose results wait for the checks of its links' targets."""
+
+    job: PageJob
+    fetch: PageFetch
+    parsed: ParsedPage
+    matches: dict[int, list[LinkMatch]]
+    needed: set[str] = field(default_factory=set)
+
+
+class VerifySpider(scrapy.Spider):
+    name = "verify"
+
+    def __init__(self, *args: Any, run_id: int | str | None = None, db: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.run_id = int(run_id) if run_id is not None else None
+        self.db_url = db
+        self.database: Database | None = None
+        self._target_results: dict[str, TargetCheck] = {}
+        self._target_waiting: dict[str, list[_WaitingPage]] = {}
+        self._delayed: set[Request] = set()
+        self.today = dt.datetime.now(dt.UTC).date()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> VerifySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.database = open_database(spider.db_url or settings.get("LINKCRAWLER_DB"))
+        if spider.run_id is None:
+            spider.run_id = settings.getint("LINKCRAWLER_RUN_ID") or None
+        if spider.run_id is None:
+            # `scrapy crawl verify` without the CLI: start (or resume) a run here.
+            from linkcrawler.runs import create_run
+
+            with spider.database.sessions.begin() as session:
+                spider.run_id = create_run(session, tag=kwargs.get("tag"), options={}).id
+        spider.start_buffer = settings.getint("LINKCRAWLER_START_BUFFER")
+        spider.max_target_checks = settings.getint("LINKCRAWLER_MAX_TARGET_CHECKS_PER_PAGE")
+        spider.meta_refresh_max_delay = settings.getfloat("LINKCRAWLER_META_REFRESH_MAX_DELAY")
+        spider.recheck_delay = settings.getfloat("LINKCRAWLER_RECHECK_DELAY")
+        spider.max_redirects = settings.getint("LINKCRAWLER_MAX_REDIRECTS")
+        crawler.signals.connect(spider._keep_open, signal=signals.spider_idle)
+        crawler.signals.connect(spider._stop_target_body, signal=signals.headers_received)
+        return spider
+
+    # --- requests ---------------------------------------------------------------------------
+
+    async def start(self):  # noqa: ANN201 - an async generator of requests
+        assert self.database is not None and self.run_id is not None
+        scheduler = self.crawler.engine.scheduler
+        for job in iter_pending_jobs(self.database.sessions, self.run_id):
+            # Read from the database only as fast as the crawl drains: a million backlinks
+            # never sit in memory at once.
+            while scheduler is not None and len(scheduler) >= self.start_buffer:
+                await asyncio.sleep(0.05)
+            yield self.page_request(job)
+
+    def page_request(self, job: PageJob, *, recheck: bool = False) -> Request:
+        return Request(
+            job.url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            dont_filter=True,
+            meta={"lc_kind": "page", "lc_job": job, "lc_recheck": recheck},
+        )
+
+    def target_request(self, url: str) -> Request:
+        return Request(
+            url,
+            callback=self.target_checked,
+            errback=self.target_failed,
+            dont_filter=True,
+            meta={"lc_kind": "target", "lc_target_url": url},
+        )
+
+    def _stop_target_body(self, response: Response, request: Request, spider: Any) -> None:
+        # A target check needs the status and headers only: do not download its body.
+        if request.meta.get("lc_kind") == "target":
+            raise StopDownload(fail=False)
+
+    def _keep_open(self, spider: Any) -> None:
+        if self._delayed or self._target_waiting:
+            raise DontCloseSpider
+
+    def _later(self, request: Request, delay: float) -> list[Any]:
+        """Schedule `request` after `delay` seconds (in-run re-checks wait for flaps to pass)."""
+        from twisted.internet import reactor
+
+        self._delayed.add(request)
+
+        def release() -> None:
+            self._delayed.discard(request)
+            self.crawler.engine.crawl(request)
+
+        reactor.callLater(delay, release)  # type: ignore[attr-defined]
+        return []
+
+    # --- referring pages --------------------------------------------------------------------
+
+    @staticmethod
+    def _fetch_facts(request: Request, response: Response | None = None) -> PageFetch:
+        meta = request.meta
+        return PageFetch(
+            http_status=response.status if response is not None else None,
+            final_url=response.url if response is not None else None,
+            redirects=tuple(meta.get("lc_hops", ())),
+            attempts=meta.get("lc_attempts", 1),
+            googlebot_allowed=meta.get("lc_googlebot_allowed"),
+        )
+
+    def parse_page(self, response: Response) -> list[Any]:
+        job: PageJob = response.meta["lc_job"]
+        fetch = self._fetch_facts(response.request, response)
+        try:
+            return self._assess_response(job, response, fetch)
+        except Exception as exc:  # noqa: BLE001 - one bad page must not lose its backlinks
+            logger.exception("failed to assess %s", response.url)
+            return self._conclude(job, Reason.NOT_HTML, f"could not process the page: {exc!r}", fetch)
+
+    def _assess_response(self, job: PageJob, response: Response, fetch: PageFetch) -> list[Any]:
+        reason = reason_for_status(response.status)
+        if reason is not None:
+            detail = f"HTTP {response.status}"
+            if 300 <= response.status < 400:
+                detail += " without a usable Location header"
+            return self._conclude(job, reason, detail, fetch, response.request)
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        mime = content_type.split(";", 1)[0].strip()
+        if mime and mime not in HTML_TYPES:
+            return self._conclude(job, Reason.NOT_HTML, f"Content-Type is {mime}", fetch)
+        parsed = parse_page(
+            response.body,
+            response.url,
+            content_type=content_type or "text/html",
+            x_robots_tag=[v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")],
+        )
+        refresh = self._meta_refresh(response, parsed)
+        if refresh is not None:
+            return refresh
+        return self._assess_links(job, fetch, parsed, response.request)
+
+    def _meta_refresh(self, response: Response, parsed: ParsedPage) -> list[Any] | None:
+        info = parsed.info
+        if info.meta_refresh_url is None or (info.meta_refresh_delay or 0) > self.meta_refresh_max_delay:
+            return None
+        request = response.request
+        try:
+            hop = next_hop(request, info.meta_refresh_url, response.status,
+                           max_redirects=request.meta.get("lc_max_redirects", self.max_redirects))
+        except FetchError as exc:
+            job = request.meta["lc_job"]
+            return self._conclude(job, exc.reason, exc.detail, self._fetch_facts(request, response))
+        return [hop]
+
+    def _assess_links(self, job: PageJob, fetch: PageFetch, parsed: ParsedPage,
+                      request: Request) -> list[Any]:
+        matches = {spec.id: matching_links(spec.target, parsed.links, parsed.info) for spec in job.backlinks}
+        missing = [spec for spec in job.backlinks if not matches[spec.id]]
+        out: list[Any] = []
+        if missing and not request.meta.get("lc_recheck"):
+            # Looks lost: look once more after a pause before recording it, so a CDN flap or
+            # a deploy in progress does not raise a false alarm.
+            out += self._later(self.page_request(PageJob(job.page_id, job.url, tuple(missing)),
+                                                 recheck=True), self.recheck_delay)
+            job = PageJob(job.page_id, job.url, tuple(s for s in job.backlinks if matches[s.id]))
+            if not job.backlinks:
+                return out
+        waiting = _WaitingPage(job, fetch, parsed, matches)
+        for spec in job.backlinks:
+            for url in target_urls_to_check(matches[spec.id], self.max_target_checks):
+                if url in self._target_results:
+                    continue
+                waiting.needed.add(url)
+                if url not in self._target_waiting:
+                    self._target_waiting[url] = []
+                    out.append(self.target_request(url))
+                self._target_waiting[url].append(waiting)
+        if not waiting.needed:
+            out += self._complete(waiting)
+        return out
+
+    def _complete(self, waiting: _WaitingPage) -> list[VerifiedResult]:
+        return [
+            assess_page(spec, waiting.fetch, waiting.parsed, waiting.matches[spec.id],
+                        self._target_results, self.today)
+            for spec in waiting.job.backlinks
+        ]
+
+    def _conclude(self, job: PageJob, reason: Reason, detail: str, fetch: PageFetch,
+                  request: Request | None = None, page: dict[str, Any] | None = None) -> list[Any]:
+        if (reason.status is Status.LOST and request is not None
+                and not request.meta.get("lc_recheck")):
+            return self._later(self.page_request(job, recheck=True), self.recheck_delay)
+        return [failed_result(spec, reason, detail, fetch, self.today, page) for spec in job.backlinks]
+
+    def page_failed(self, failure: Failure) -> list[Any]:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        job: PageJob = request.meta["lc_job"]
+        reason, detail = reason_for_exception(failure.value)
+        if reason is Reason.DNS_ERROR and any(m in detail.lower() for m in NXDOMAIN_MARKERS):
+            reason = Reason.DOMAIN_GONE
+        return self._conclude(job, reason, detail, self._fetch_facts(request), request)
+
+    # --- link targets -----------------------------------------------------------------------
+
+    def target_checked(self, response: Response) -> list[Any]:
+        url = response.meta["lc_target_url"]
+        check = TargetCheck(
+            status=response.status,
+            final_url=response.url,
+            redirects=tuple(response.meta.get("lc_hops", ())),
+        )
+        return self._record_target(url, check)
+
+    def target_failed(self, failure: Failure) -> list[Any]:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        reason, detail = reason_for_exception(failure.value)
+        check = TargetCheck(status=None, final_url=None, redirects=tuple(request.meta.get("lc_hops", ())),
+                            error=f"{reason.value}: {detail}")
+        return self._record_target(request.meta["lc_target_url"], check)
+
+    def _record_target(self, url: str, check: TargetCheck) -> list[Any]:
+        self._target_results[url] = check
+        out: list[Any] = []
+        for waiting in self._target_waiting.pop(url, ()):
+            waiting.needed.discard(url)
+            if not waiting.needed:
+                out += self._complete(waiting)
+        return out
+
+
+__all__ = ["BacklinkSpec", "VerifySpider", "page_facts"]
