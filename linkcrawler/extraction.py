@@ -1,14 +1,107 @@
 """Link and page-level extraction from HTML: a pure function of (html, url).
 
-OWNED BY THE EXTRACTION WORK (issue 2 item 2). The dataclasses below are the interface the
-rest of the project codes against: fields may be added, never renamed or removed.
+The dataclasses below are the interface the rest of the project codes against: fields may be
+added, never renamed or removed. `parse_page` parses once with libxml2's HTML parser (through
+lxml.html, whose elements the position classifier expects) and walks the tree once; nothing in
+here raises on any input (RELIABILITY INP-1).
+
+Decisions
+---------
+Decoding (bytes): see linkcrawler.charset — BOM, then UTF-16 without BOM, then the
+Content-Type charset, then `<meta charset>`, each label only when the bytes do not contradict
+it, then detection. `PageInfo.charset` names the encoding used ("" when given a str).
+
+Which elements are links: `<a href>` and `<area href>` (an empty href is a link to the page
+itself), and SVG `<a>` with `href` or `xlink:href` (`href` wins when both are present, as in
+SVG 2). `element` is "a", "area" or "svg:a". Links inside `<template>` are reported, with
+`hidden=True` (template contents are never rendered).
+
+`url`: the href with leading/trailing C0 controls and spaces stripped and tabs/newlines
+removed (WHATWG), backslashes read as slashes, resolved against the document base URL; None
+unless the result is an http/https URL with a valid host and port. The result is serialised
+the WHATWG way: lower-case scheme and host, IDN host in punycode (UTS 46, non-transitional),
+default port dropped, empty path "/", spaces and non-ASCII percent-encoded as UTF-8, fragment
+kept. Dot segments are removed; nothing else (query order, tracking parameters, trailing slash)
+is touched: that is linkcrawler.urls' job when matching.
+
+Base URL: the first `<base>` with an href anywhere in the document (head, late in the head or
+in the body: HTML spec "first base element with an href in tree order"), resolved against the
+page URL. A base that does not resolve to an http(s) URL is ignored (the page URL is used) —
+a browser would fail every relative link instead; later `<base>` elements are never used.
+
+`anchor_text`: the text of the link with whitespace (including no-break spaces) collapsed to
+single spaces and trimmed; block elements and `<br>` inside the link separate words. Text
+that is never rendered is left out: `<script>`, `<style>`, `<template>`, `<title>` (inside
+SVG: a tooltip). Text of hidden descendants (e.g. a `<span class="sr-only">`) is kept: it is
+part of the link's text for search engines and screen readers; `hidden` speaks about the link
+itself. `<noscript>` text is kept (it is what a client without scripts, like ours, renders).
+For `<area>` the anchor text is its `alt`. `img_alt`: the collapsed `alt` of the first `<img>`
+inside the link whose alt is not empty, else "".
+
+`rel`: split on ASCII whitespace and on commas (Google accepts `rel="ugc,nofollow"`),
+lower-cased, de-duplicated, in document order.
+
+`hidden` — True when the link is not visible on screen in the default rendering, as far as the
+HTML alone can tell, because the link itself or an ancestor has:
+  * the `hidden` attribute (any value, including "until-found");
+  * an inline style with `display: none`, or `visibility: hidden|collapse` (any case and
+    spacing, `!important` or not, CSS comments ignored; the last declaration wins unless an
+    earlier one is !important; visibility is inherited, so a descendant with
+    `visibility: visible` is visible again, as in CSS);
+  * one of the common utility classes that hide: `hidden`, `d-none`, `invisible`, `hide`,
+    `is-hidden`, `sr-only`, `visually-hidden`, `visuallyhidden`, `visually-hidden-focusable`,
+    `screen-reader-text`, `screen-reader-only`, `element-invisible`, `u-hidden`; except when
+    the same element also carries a responsive class that shows it again at some viewport
+    (`md:block`, `lg:flex`, `sm:visible`, `d-md-block`, ...), as in `class="hidden md:block"`;
+  * is a `<dialog>` without `open`, or sits inside `<template>`.
+  `aria-hidden="true"` does NOT count: it hides from assistive technology only; such links
+  (duplicate card links, icon links) are fully visible. Stylesheets, off-screen positioning,
+  zero size, colour and scripts are not evaluated.
+
+`context_before` / `context_after`: the visible text (same rules as anchor text) of the nearest
+block-level ancestor (p, li, td, div, section, article, h1-h6, blockquote, dd, body, ...)
+before and after the link, whitespace collapsed, at most 120 characters each: the last 120
+before, the first 120 after, cut at exactly 120 characters and trimmed. Text of nested blocks
+inside that ancestor counts.
+
+`position`, `path`, `position_signal`: from linkcrawler.position.classify_positions, called once
+per page. If it fails, every link gets position body and a signal saying so (the page is not
+lost for a classifier bug).
+
+Page level: `title` is the first `<title>` outside SVG, collapsed. `meta_robots` are the
+directives of every `<meta name=robots|googlebot>` (name case-insensitive), in document order,
+lower-case, split on commas (and on spaces when every word is a bare directive, as in
+"noindex nofollow"), de-duplicated. `x_robots_tag` are the directives of the X-Robots-Tag header
+values that apply to Googlebot: unprefixed ones and those after "googlebot:"; a "otherbot:"
+prefix scopes the directives after it, within the same header value, to that bot (Google's
+reading of "otherbot: noindex, nofollow"). `unavailable_after: <date>` is kept as one directive
+"unavailable_after: <date>" (commas inside the date included) and does not set noindex: the
+date is judged by the caller, not by a pure function. `noindex` / `page_nofollow`: "noindex" /
+"nofollow" or "none" in either list. `canonical`: the first `<link rel=canonical>` (anywhere:
+parsers move head elements into the body on broken pages) whose href resolves to an http(s)
+URL; `canonicals` lists every distinct one, so callers can see conflicting declarations (Google
+then ignores them). Meta refresh: the first `<meta http-equiv=refresh>` anywhere, parsed
+leniently ("5;url=x", "5, URL = 'x'", "5 x", "url=x" with no delay means 0);
+`meta_refresh_delay` is set whenever one was found, `meta_refresh_url` only when it names a URL
+that resolves to http(s) (a bare "5" reloads the page itself).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
+import lxml.etree
+import lxml.html
+
+from linkcrawler import position as _position
+from linkcrawler.charset import decode_html
 from linkcrawler.enums import Position
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +141,620 @@ class PageInfo:
     meta_refresh_url: str | None = None  # absolute URL of a <meta http-equiv=refresh>
     meta_refresh_delay: float | None = None
     charset: str = ""
+    canonicals: tuple[str, ...] = ()  # every distinct canonical URL declared, in order
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedPage:
     links: tuple[Link, ...]
     info: PageInfo
+
+
+# --- URL resolution ---------------------------------------------------------------------------
+
+_C0_AND_SPACE = "".join(chr(i) for i in range(0x21))
+_TAB_NEWLINE = {0x09: None, 0x0A: None, 0x0D: None}
+_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_WEB_SCHEMES = ("http", "https")
+_DEFAULT_PORT = {"http": "80", "https": "443"}
+# WHATWG percent-encode sets (C0, space, non-ASCII and a few ASCII characters per component).
+_PATH_UNSAFE = re.compile(r'[\x00-\x20"<>`{}\x7f-\U0010ffff]')
+_QUERY_UNSAFE = re.compile(r"[\x00-\x20\"<>'\x7f-\U0010ffff]")
+_FRAGMENT_UNSAFE = re.compile(r'[\x00-\x20"<>`\x7f-\U0010ffff]')
+_FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
+
+
+def _percent_encode(match: re.Match[str]) -> str:
+    return "".join(f"%{b:02X}" for b in match.group(0).encode("utf-8", "replace"))
+
+
+def _backslashes_to_slashes(ref: str) -> str:
+    """For http(s) URLs a backslash before the query is a slash (WHATWG)."""
+    if "\\" not in ref:
+        return ref
+    cut = min((i for i in (ref.find("?"), ref.find("#")) if i >= 0), default=len(ref))
+    return ref[:cut].replace("\\", "/") + ref[cut:]
+
+
+def _idna_host(host: str) -> str | None:
+    if host.isascii():
+        return host.lower()
+    try:
+        import idna
+
+        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except Exception:  # noqa: BLE001 - idna raises several types; fall back to IDNA 2003
+        pass
+    try:
+        return host.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
+def _serialize(url: str) -> str | None:
+    """The WHATWG-style serialisation of an absolute http(s) URL, or None if it is not one."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _WEB_SCHEMES:
+        return None
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if hostport.startswith("["):
+        close = hostport.find("]")
+        if close < 0:
+            return None
+        host, rest = hostport[: close + 1].lower(), hostport[close + 1 :]
+        if rest and not rest.startswith(":"):
+            return None
+        port = rest[1:]
+    else:
+        host, _, port = hostport.partition(":")
+        if "%" in host:
+            from urllib.parse import unquote
+
+            host = unquote(host, errors="strict")
+        host = _idna_host(host.rstrip(".") + ("." if host.endswith(".") and host != "." else ""))
+        if not host or _FORBIDDEN_HOST.search(host):
+            return None
+    if port:
+        if not (port.isascii() and port.isdigit()) or int(port) > 65535:
+            return None
+        port = "" if int(port) == int(_DEFAULT_PORT[scheme]) else str(int(port))
+    path = _PATH_UNSAFE.sub(_percent_encode, parts.path) or "/"
+    out = [scheme, "://"]
+    if at and userinfo:
+        out += [_PATH_UNSAFE.sub(_percent_encode, userinfo), "@"]
+    out += [host, ":" + port if port else "", path]
+    if parts.query:
+        out += ["?", _QUERY_UNSAFE.sub(_percent_encode, parts.query)]
+    if parts.fragment:
+        out += ["#", _FRAGMENT_UNSAFE.sub(_percent_encode, parts.fragment)]
+    return "".join(out)
+
+
+def _resolve(base: str, href: str) -> str | None:
+    ref = href.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
+    match = _SCHEME_RE.match(ref)
+    if match:
+        scheme = match.group(1).lower()
+        if scheme not in _WEB_SCHEMES:
+            return None
+        rest = ref[match.end() :]
+        base_scheme = base.strip(_C0_AND_SPACE).partition(":")[0].lower()
+        two_slashes = rest[:2] in ("//", "\\\\", "/\\", "\\/")
+        if scheme != base_scheme or two_slashes:
+            # any number of slashes or backslashes, then the authority
+            authority = _backslashes_to_slashes(rest.lstrip("/\\"))
+            return _serialize(f"{scheme}://{authority}")
+        ref = rest  # "http:foo" on an http page is a relative reference (WHATWG)
+    clean_base = _serialize(base.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE).partition("#")[0])
+    if clean_base is None:
+        return None
+    return _serialize(urljoin(clean_base.partition("#")[0], _backslashes_to_slashes(ref)))
+
+
+def resolve_href(base: str, href: str) -> str | None:
+    """`href` resolved against `base` as an absolute http(s) URL, or None (see module doc)."""
+    try:
+        return _resolve(base, href)
+    except (ValueError, UnicodeError):
+        return None
+
+
+# --- robots directives and meta refresh ---------------------------------------------------------
+
+_BARE_DIRECTIVES = frozenset({
+    "all", "index", "follow", "noindex", "nofollow", "none", "noarchive", "nocache",
+    "nosnippet", "noimageindex", "notranslate", "indexifembedded", "noodp", "noydir",
+    "nositelinkssearchbox",
+})
+_VALUED_DIRECTIVES = frozenset({
+    "unavailable_after", "max-snippet", "max-image-preview", "max-video-preview",
+})
+
+
+def _normalize_directive(item: str) -> str:
+    name, colon, value = item.partition(":")
+    name = name.strip()
+    if colon and name in _VALUED_DIRECTIVES:
+        sep = ": " if name == "unavailable_after" else ":"
+        return f"{name}{sep}{value.strip()}"
+    return item
+
+
+def _is_directive_start(token: str) -> bool:
+    name, colon, rest = token.partition(":")
+    name = name.strip()
+    if token in _BARE_DIRECTIVES or name in _VALUED_DIRECTIVES:
+        return True
+    # "otherbot: noindex": a user-agent prefix before a directive
+    rest = rest.strip()
+    return bool(colon) and (rest.split(":")[0].strip() in _BARE_DIRECTIVES | _VALUED_DIRECTIVES)
+
+
+def _split_directives(content: str) -> list[str]:
+    """Comma-separated directives, lower-case, whitespace collapsed; dates kept whole."""
+    items: list[str] = []
+    for part in content.split(","):
+        token = " ".join(part.split()).lower()
+        if not token:
+            continue
+        if items and "unavailable_after:" in items[-1] and not _is_directive_start(token):
+            items[-1] = f"{items[-1]}, {token}"  # "unavailable_after: Saturday, 01-Jul-23 ..."
+            continue
+        words = token.split()
+        if len(words) > 1 and ":" not in token and all(w in _BARE_DIRECTIVES for w in words):
+            items.extend(words)
+            continue
+        items.append(token)
+    return items
+
+
+def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def meta_robots_directives(contents: Iterable[str]) -> tuple[str, ...]:
+    return _dedupe(_normalize_directive(d) for c in contents for d in _split_directives(c))
+
+
+def x_robots_directives(values: Iterable[str]) -> tuple[str, ...]:
+    """The directives of X-Robots-Tag header values that apply to Googlebot."""
+    out: list[str] = []
+    for value in values:
+        scope: str | None = None  # None: all crawlers
+        for item in _split_directives(str(value)):
+            head, colon, rest = item.partition(":")
+            head = head.strip()
+            if colon and head not in _VALUED_DIRECTIVES and head not in _BARE_DIRECTIVES:
+                scope, item = head, rest.strip()
+                if not item:
+                    continue
+            if scope is None or scope == "googlebot":
+                out.append(_normalize_directive(item))
+    return _dedupe(out)
+
+
+_REFRESH_RE = re.compile(
+    r"""[\t\n\f\r ]*(?P<delay>[0-9]*)[0-9.]*[\t\n\f\r ]*[;,]?[\t\n\f\r ]*
+        (?P<url>.*)""",
+    re.X | re.S,
+)
+_REFRESH_URL_PREFIX = re.compile(r"url[\t\n\f\r ]*=[\t\n\f\r ]*", re.I)
+
+
+def parse_meta_refresh(content: str) -> tuple[float | None, str | None]:
+    """(delay, raw URL or None) of a meta refresh `content`; (None, None) when unusable."""
+    match = _REFRESH_RE.match(content)
+    delay_text, rest = match.group("delay"), match.group("url").strip()
+    prefix = _REFRESH_URL_PREFIX.match(rest)
+    if prefix:
+        rest = rest[prefix.end() :]
+    elif not delay_text:
+        return None, None
+    delay = float(int(delay_text)) if delay_text else 0.0
+    if rest[:1] in ("'", '"'):
+        quote, rest = rest[0], rest[1:]
+        rest = rest.split(quote, 1)[0]
+    rest = rest.strip()
+    return delay, (rest or None)
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+# libxml2 stops at depth 2048 (with huge_tree) and drops everything after; then we re-parse
+# with the excess start tags removed, lower limits first failing.
+_DEPTH_LIMITS = (1500, 400, 0)
+_KEEP_TAGS = frozenset({
+    b"a", b"area", b"base", b"meta", b"link", b"title", b"img", b"svg", b"br", b"head", b"body",
+    b"html", b"template", b"script", b"style",
+})
+_VOID_TAGS = frozenset({
+    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
+    b"source", b"track", b"wbr", b"param", b"keygen",
+})
+_TAG_RE = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9:-]*)([^>]*)>")
+
+
+def _flatten(data: bytes, limit: int) -> bytes:
+    """Remove start tags (and their end tags) that would open deeper than `limit`."""
+    depth = 0
+    dropped: dict[bytes, int] = {}
+
+    def visit(match: re.Match[bytes]) -> bytes:
+        nonlocal depth
+        name = match.group(2).lower()
+        if match.group(1):
+            if dropped.get(name):
+                dropped[name] -= 1
+                return b""
+            depth = max(depth - 1, 0)
+            return match.group(0)
+        if name in _VOID_TAGS or match.group(3).endswith(b"/"):
+            return match.group(0)
+        if depth >= limit and name not in _KEEP_TAGS:
+            dropped[name] = dropped.get(name, 0) + 1
+            return b""
+        depth += 1
+        return match.group(0)
+
+    return _TAG_RE.sub(visit, data)
+
+
+def _parser() -> lxml.html.HTMLParser:
+    parser = lxml.html.HTMLParser(
+        encoding="utf-8", huge_tree=True, no_network=True, remove_comments=True,
+        remove_pis=True, default_doctype=False,
+    )
+    # lxml.html's own lookup runs Python code for every element proxy; the classifier only
+    # needs HtmlElement's methods (text_content), so a C-level lookup is enough and ~2x faster.
+    parser.set_element_class_lookup(
+        lxml.etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement)
+    )
+    return parser
+
+
+def _too_deep(parser: lxml.html.HTMLParser) -> bool:
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+
+
+def _parse(data: bytes):  # noqa: ANN202 - lxml's HtmlElement or None
+    parser = _parser()
+    try:
+        root = lxml.etree.fromstring(data, parser)
+    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError):
+        return None
+    for limit in _DEPTH_LIMITS:
+        if not _too_deep(parser):
+            break
+        parser = _parser()
+        root = lxml.etree.fromstring(_flatten(data, limit), parser)
+    return root
+
+
+def _to_utf8(html: str | bytes, content_type: str) -> tuple[bytes, str, int]:
+    """(UTF-8 bytes for libxml2, charset name used, size of the input in bytes)."""
+    if isinstance(html, bytes | bytearray | memoryview):
+        raw = bytes(html)
+        text, choice = decode_html(raw, content_type)
+        if choice.codec == "utf-8":
+            # libxml2 replaces invalid sequences and NULs itself: no second copy needed
+            return raw[choice.bom_length :], choice.name, len(raw)
+        return text.encode("utf-8", "replace"), choice.name, len(raw)
+    text = str(html).removeprefix("\ufeff")
+    data = text.encode("utf-8", "replace")  # lone surrogates become "?"
+    return data, "", len(data)
+
+
+# --- the walk -----------------------------------------------------------------------------------
+
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+    "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
+    "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li",
+    "listing", "main", "menu", "nav", "ol", "optgroup", "option", "p", "pre", "section",
+    "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "xmp",
+})
+_UNRENDERED_TAGS = frozenset({"script", "style", "template", "title", "head"})
+_HIDING_CLASSES = frozenset({
+    "hidden", "d-none", "invisible", "hide", "is-hidden", "sr-only", "visually-hidden",
+    "visuallyhidden", "visually-hidden-focusable", "screen-reader-text", "screen-reader-only",
+    "element-invisible", "u-hidden",
+})
+_SHOWING_CLASS = re.compile(
+    r"(?:sm|md|lg|xl|2xl):(?:block|inline|inline-block|flex|inline-flex|grid|inline-grid|"
+    r"table|table-row|table-cell|contents|flow-root|list-item|visible|not-sr-only)"
+    r"|d-(?:sm|md|lg|xl|xxl)-(?:block|inline|inline-block|flex|inline-flex|grid|table|"
+    r"table-row|table-cell)"
+)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.S)
+_IMPORTANT = re.compile(r"!\s*important\s*$", re.I)
+_REL_SPLIT = re.compile(r"[\t\n\f\r ,]+")
+_CONTEXT_CHARS = 120
+
+
+class _Visibility:
+    """What one element's own attributes say about showing its subtree."""
+
+    HIDES = 1  # display:none, hidden attribute, hiding class, closed dialog
+    SHOWS = 2  # visibility: visible (inherited; undoes an ancestor's visibility: hidden)
+    VIS_HIDDEN = 4  # visibility: hidden|collapse (inherited)
+
+
+def _style_visibility(style: str) -> int:
+    display: tuple[bool, str] | None = None  # (important, value)
+    visibility: tuple[bool, str] | None = None
+    for decl in _CSS_COMMENT.sub("", style).split(";"):
+        prop, colon, value = decl.partition(":")
+        if not colon:
+            continue
+        prop = prop.strip().lower()
+        if prop not in ("display", "visibility"):
+            continue
+        important = bool(_IMPORTANT.search(value))
+        value = _IMPORTANT.sub("", value).strip().lower()
+        current = display if prop == "display" else visibility
+        if current is not None and current[0] and not important:
+            continue  # an earlier !important declaration wins
+        if prop == "display":
+            display = (important, value)
+        else:
+            visibility = (important, value)
+    flags = 0
+    if display is not None and display[1] == "none":
+        flags |= _Visibility.HIDES
+    if visibility is not None:
+        if visibility[1] in ("hidden", "collapse"):
+            flags |= _Visibility.VIS_HIDDEN
+        elif visibility[1] == "visible":
+            flags |= _Visibility.SHOWS
+    return flags
+
+
+def _element_visibility(hidden: str | None, style: str | None, classes: str | None) -> int:
+    flags = 0
+    if hidden is not None:
+        flags |= _Visibility.HIDES
+    if style:
+        flags |= _style_visibility(style)
+    if classes:
+        tokens = classes.split()
+        if not _HIDING_CLASSES.isdisjoint(tokens) and not any(
+            _SHOWING_CLASS.fullmatch(t) for t in tokens
+        ):
+            flags |= _Visibility.HIDES
+    return flags
+
+
+@dataclass(slots=True)
+class _Block:
+    start: int
+    end: int = -1
+
+
+@dataclass(slots=True)
+class _LinkRecord:
+    el: object
+    href: str
+    element: str
+    hidden: bool
+    unrendered: bool  # inside <template> and the like: no text stream of its own
+    block: _Block
+    start: int
+    end: int = -1
+    img_alt: str = ""
+
+
+@dataclass(slots=True)
+class _Scan:
+    """Everything one walk over the tree collects."""
+
+    chunks: list[str] = field(default_factory=list)
+    links: list[_LinkRecord] = field(default_factory=list)
+    title: str | None = None
+    base_href: str | None = None
+    robots: list[str] = field(default_factory=list)
+    refresh: str | None = None
+    canonical_hrefs: list[str] = field(default_factory=list)
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+# Cheap substring tests that let most class and style attributes skip the exact parse.
+_CLASS_HINT = re.compile(r"hid|sr-only|invisible|d-none|screen-reader")
+_STYLE_HINT = re.compile(r"none|hidden|collapse|visible", re.I)
+_NAMESPACE_SWITCH = {("html", "svg"): "svg", ("svg", "foreignobject"): "html", ("html", "math"): "math"}
+
+
+def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
+    """_Visibility flags from the element's own attributes (hot: called for every element)."""
+    hidden = el.get("hidden")
+    style = el.get("style")
+    classes = el.get("class")
+    if style is not None and not _STYLE_HINT.search(style):
+        style = None
+    if classes is not None and not _CLASS_HINT.search(classes):
+        classes = None
+    flags = 0
+    if hidden is not None or style or classes:
+        flags = _element_visibility(hidden, style, classes)
+    if tag == "dialog" and el.get("open") is None:
+        flags |= _Visibility.HIDES
+    return flags
+
+
+def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpose
+    scan = _Scan()
+    chunks = scan.chunks
+    # per open element: (visibility flags, namespace it sits in, block, unrendered, link)
+    stack: list[tuple] = []
+    hide_depth = 0
+    vis_hidden = [False]
+    unrendered = 0
+    namespace = "html"
+    blocks = [_Block(0)]
+    open_links: list[_LinkRecord] = []
+    hides, vis_flags = _Visibility.HIDES, _Visibility.SHOWS | _Visibility.VIS_HIDDEN
+
+    # comments and processing instructions were dropped by the parser (their neighbouring
+    # texts merged), so every node here is an element
+    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
+        if event == "end":
+            flags, namespace, block, was_unrendered, link = stack.pop()
+            if flags & hides:
+                hide_depth -= 1
+            if flags & vis_flags:
+                vis_hidden.pop()
+            if was_unrendered:
+                unrendered -= 1
+            if block is not None:
+                chunks.append(" ")
+                block.end = len(chunks)
+                blocks.pop()
+            if link is not None:
+                link.end = len(chunks)
+                open_links.pop()
+            tail = el.tail
+            if tail and not unrendered:
+                chunks.append(tail)
+            continue
+        tag = el.tag
+        flags = _own_visibility(el, tag)
+        child_ns = _NAMESPACE_SWITCH.get((namespace, tag), namespace)
+        if flags:
+            if flags & hides:
+                hide_depth += 1
+            if flags & _Visibility.VIS_HIDDEN:
+                vis_hidden.append(True)
+            elif flags & _Visibility.SHOWS:
+                vis_hidden.append(False)
+        is_unrendered = tag in _UNRENDERED_TAGS
+        if is_unrendered:
+            unrendered += 1
+        block = link = None
+        if tag in _BLOCK_TAGS:
+            chunks.append(" ")
+            block = _Block(len(chunks))
+            blocks.append(block)
+        elif tag == "br":
+            chunks.append(" ")
+        elif tag == "a" or tag == "area":
+            href = el.get("href")
+            element = tag
+            if namespace == "svg" and tag == "a":
+                element = "svg:a"
+                if href is None:
+                    href = el.get("xlink:href")
+            if href is not None:
+                link = _LinkRecord(
+                    el, href, element,
+                    hidden=bool(hide_depth or vis_hidden[-1] or unrendered),
+                    unrendered=bool(unrendered),
+                    block=blocks[-1], start=len(chunks),
+                )
+                scan.links.append(link)
+                open_links.append(link)
+        elif tag == "img":
+            alt = el.get("alt")
+            if open_links and alt and alt.strip():
+                for record in open_links:
+                    if not record.img_alt:
+                        record.img_alt = _collapse(alt)
+        elif tag == "base":
+            if scan.base_href is None and el.get("href") is not None:
+                scan.base_href = el.get("href")
+        elif tag == "meta":
+            _visit_meta(el, scan)
+        elif tag == "link":
+            rel = el.get("rel")
+            href = el.get("href")
+            if rel and href and href.strip() and "canonical" in _rel_tokens(rel):
+                scan.canonical_hrefs.append(href)
+        elif tag == "title" and scan.title is None and namespace == "html":
+            scan.title = _collapse("".join(el.itertext()))
+        text = el.text
+        if text and not unrendered:
+            chunks.append(text)
+        stack.append((flags, namespace, block, is_unrendered, link))
+        namespace = child_ns
+    blocks[0].end = len(chunks)
+    return scan
+
+
+def _visit_meta(el, scan: _Scan) -> None:  # noqa: ANN001
+    content = el.get("content")
+    if content is None:
+        return
+    name = (el.get("name") or "").strip().lower()
+    if name in ("robots", "googlebot"):
+        scan.robots.append(content)
+    elif scan.refresh is None and (el.get("http-equiv") or "").strip().lower() == "refresh":
+        scan.refresh = content
+
+
+def _rel_tokens(rel: str) -> tuple[str, ...]:
+    return _dedupe(t for t in _REL_SPLIT.split(rel.lower()) if t)
+
+
+def _text_before(chunks: list[str], lo: int, hi: int) -> str:
+    parts: list[str] = []
+    size = 0
+    for i in range(hi - 1, lo - 1, -1):
+        parts.append(chunks[i])
+        size += len(chunks[i])
+        if size > _CONTEXT_CHARS and len(_collapse("".join(reversed(parts)))) > _CONTEXT_CHARS:
+            break
+    text = _collapse("".join(reversed(parts)))
+    return text[-_CONTEXT_CHARS:].strip()
+
+
+def _text_after(chunks: list[str], lo: int, hi: int) -> str:
+    parts: list[str] = []
+    size = 0
+    for i in range(lo, hi):
+        parts.append(chunks[i])
+        size += len(chunks[i])
+        if size > _CONTEXT_CHARS and len(_collapse("".join(parts))) > _CONTEXT_CHARS:
+            break
+    return _collapse("".join(parts))[:_CONTEXT_CHARS].strip()
+
+
+def _positions(root, records: list[_LinkRecord]) -> list:  # noqa: ANN001
+    anchors = [r.el for r in records]
+    if not anchors:
+        return []
+    try:
+        decisions = _position.classify_positions(root, anchors)
+        if len(decisions) == len(anchors):
+            return decisions
+        problem = f"returned {len(decisions)} decisions for {len(anchors)} links"
+    except Exception as exc:  # noqa: BLE001 - a classifier bug must not lose the page's links
+        problem = f"{type(exc).__name__}: {exc}"[:200]
+    log.warning("position classifier failed, links reported as body: %s", problem)
+    path_of = getattr(_position, "element_path", None)
+    return [
+        _position.PositionDecision(
+            Position.BODY, _safe_path(path_of, el), f"position classifier failed: {problem}"
+        )
+        for el in anchors
+    ]
+
+
+def _safe_path(path_of, el) -> str:  # noqa: ANN001
+    try:
+        return path_of(el) if path_of is not None else ""
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def _empty_page(url: str, content_type: str, size: int, charset: str) -> ParsedPage:
+    base = resolve_href(url, "") or url
+    info = PageInfo(
+        title="", meta_robots=(), x_robots_tag=(), noindex=False, page_nofollow=False,
+        canonical=None, content_type=content_type, bytes=size, base_url=base, charset=charset,
+    )
+    return ParsedPage((), info)
 
 
 def parse_page(
@@ -67,7 +768,84 @@ def parse_page(
 
     `x_robots_tag` is the list of raw X-Robots-Tag header values of the response.
     """
-    raise NotImplementedError
+    url = url if isinstance(url, str) else str(url)
+    content_type = content_type or ""
+    if isinstance(x_robots_tag, str):
+        x_robots_tag = (x_robots_tag,)
+    data, charset, size = _to_utf8(html if html is not None else b"", content_type)
+    root = None if not data or data.isspace() else _parse(data)
+    if root is None:
+        return _empty_page(url, content_type, size, charset)
+    scan = _walk(root)
+
+    page_base = resolve_href(url, "") or url
+    base_url = page_base
+    if scan.base_href is not None:
+        base_url = resolve_href(page_base, scan.base_href) or page_base
+    resolved: dict[str, str | None] = {}
+
+    def resolve(href: str) -> str | None:
+        if href not in resolved:
+            resolved[href] = resolve_href(base_url, href)
+        return resolved[href]
+
+    decisions = _positions(root, scan.links)
+    chunks = scan.chunks
+    links = []
+    for record, decision in zip(scan.links, decisions, strict=True):
+        el = record.el
+        rel = _rel_tokens(el.get("rel") or "")
+        if record.element == "area":
+            anchor = _collapse(el.get("alt") or "")
+        elif record.unrendered:
+            anchor = _collapse("".join(el.itertext()))
+        else:
+            anchor = _collapse("".join(chunks[record.start : record.end]))
+        block = record.block
+        in_stream = not record.unrendered
+        links.append(Link(
+            href=record.href,
+            url=resolve(record.href),
+            anchor_text=anchor,
+            img_alt=record.img_alt,
+            rel=rel,
+            nofollow="nofollow" in rel,
+            sponsored="sponsored" in rel,
+            ugc="ugc" in rel,
+            position=decision.position,
+            hidden=record.hidden,
+            context_before=_text_before(chunks, block.start, record.start) if in_stream else "",
+            context_after=_text_after(chunks, record.end, block.end) if in_stream else "",
+            path=decision.path,
+            position_signal=decision.signal,
+            element=record.element,
+        ))
+
+    meta_robots = meta_robots_directives(scan.robots)
+    x_robots = x_robots_directives(x_robots_tag)
+    directives = set(meta_robots) | set(x_robots)
+    canonicals = _dedupe(c for c in map(resolve, scan.canonical_hrefs) if c is not None)
+    refresh_delay = refresh_url = None
+    if scan.refresh is not None:
+        refresh_delay, raw_target = parse_meta_refresh(scan.refresh)
+        if raw_target is not None:
+            refresh_url = resolve(raw_target)
+    info = PageInfo(
+        title=scan.title or "",
+        meta_robots=meta_robots,
+        x_robots_tag=x_robots,
+        noindex=bool(directives & {"noindex", "none"}),
+        page_nofollow=bool(directives & {"nofollow", "none"}),
+        canonical=canonicals[0] if canonicals else None,
+        content_type=content_type,
+        bytes=size,
+        base_url=base_url,
+        meta_refresh_url=refresh_url,
+        meta_refresh_delay=refresh_delay,
+        charset=charset,
+        canonicals=canonicals,
+    )
+    return ParsedPage(tuple(links), info)
 
 
 def extract_links(html: str | bytes, url: str) -> list[Link]:
