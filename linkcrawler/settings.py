@@ -22,6 +22,9 @@ LINKCRAWLER_MAX_ATTEMPTS = 5
 # Backoff after a failure: base * 2**(failures-1), capped.
 LINKCRAWLER_BACKOFF_BASE = 1.0
 LINKCRAWLER_BACKOFF_MAX = 60.0
+# The gap to a site is at least this many times its smoothed response time: a site that
+# slows down is busy, so we leave it more room (it is then busy at most 1/factor of the time).
+LINKCRAWLER_LATENCY_FACTOR = 2.0
 # Consecutive failed attempts after which a host is abandoned for the run (never hammered).
 LINKCRAWLER_HOST_MAX_FAILURES = 10
 # Pages larger than this (decompressed) end as too_large rather than being parsed.
@@ -33,6 +36,12 @@ LINKCRAWLER_ROBOTS_MAX_REDIRECTS = 5
 LINKCRAWLER_MAX_REDIRECTS = 10
 # Refuse loopback/private/link-local/CGNAT/unique-local destinations unless allowed.
 LINKCRAWLER_ALLOW_PRIVATE = False
+# Single "ADDR:PORT" endpoints exempt from that refusal (tests, the bundled demo), so one known
+# local server can be crawled without opening every local address.
+LINKCRAWLER_ALLOWED_ENDPOINTS: list[str] = []
+# The product token robots.txt rules are matched against; it stays fixed when --user-agent
+# changes, because site owners write their rules for this name.
+LINKCRAWLER_ROBOTS_AGENT = "linkcrawler"
 # --resolve HOST:PORT:ADDR entries, like curl (list of strings).
 LINKCRAWLER_RESOLVE: list[str] = []
 # Requests held by the scheduler before the spider stops reading more from the database.
@@ -99,6 +108,12 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 0
 DOWNLOAD_DELAY_JITTER = 0
 AUTOTHROTTLE_ENABLED = False
+# One FIFO per registrable domain, one request in flight each, handed out only when the site's
+# gap has passed: the downloader never holds a waiting request, so other sites keep running.
+SCHEDULER = "linkcrawler.scheduler.PoliteScheduler"
+# Applies --resolve and refuses loopback/private addresses after DNS, on every connection
+# (every redirect hop included), which a URL check alone cannot do.
+TWISTED_DNS_RESOLVER = "linkcrawler.resolver.GuardedResolver"
 
 # Plain-function callbacks return lists; the per-response generator check is wasted work.
 WARN_ON_GENERATOR_RETURN_VALUE = False
@@ -107,6 +122,17 @@ LOGSTATS_INTERVAL = 0
 
 ITEM_PIPELINES = {"pipelines.storage.ResultStoragePipeline": 300}
 DOWNLOADER_MIDDLEWARES = {
+    # First: refuse non-http(s) schemes and internal IP literals before anything else, robots.txt
+    # fetches included, and classify the resolver's refusals as blocked_address.
+    "linkcrawler.addressguard.AddressGuardMiddleware": 60,
+    # An abandoned site gets no request at all, not even robots.txt; its requests end at once.
+    "linkcrawler.scheduler.PacerGateMiddleware": 70,
+    # RFC 9309 before any page request of an origin; the robots.txt fetch is itself scheduled.
+    "linkcrawler.robots.RobotsTxtMiddleware": 100,
+    # Retry-After, backoff and giving up failing sites, at the stock retry middleware's place.
+    "linkcrawler.retry.PoliteRetryMiddleware": 550,
+    # Inside retry, so an oversized page is classified too_large and not retried.
+    "linkcrawler.sizelimit.PageSizeMiddleware": 580,
     # Our redirect handling at the stock redirect middleware's place (600): records hops,
     # ends loops with a result.
     "linkcrawler.redirects.RedirectChainMiddleware": 600,

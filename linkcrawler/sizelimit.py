@@ -1,0 +1,68 @@
+"""Page size limit that ends as `too_large` rather than as an anonymous cancelled download.
+
+Scrapy's DOWNLOAD_MAXSIZE cancels an oversized download with a bare CancelledError (streamed
+body) or a DownloadCancelledError (announced Content-Length), which the errback cannot tell from
+other failures, and the retry middleware would retry as a connection error. This middleware
+enforces LINKCRAWLER_MAX_PAGE_BYTES itself, first, through the headers_received and
+bytes_received signals (Scrapy consults them before its own size checks), stopping the download
+with StopDownload(fail=True) and turning that into FetchError(TOO_LARGE). DOWNLOAD_MAXSIZE stays
+as the backstop for decompressed sizes (its IgnoreRequest mentions DOWNLOAD_MAXSIZE, which
+`reason_for_exception` classifies as too_large).
+
+It sits inside the retry middleware (higher priority number) so an oversized page is not
+retried. robots.txt fetches are exempt: the robots middleware stops them at its own limit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured, StopDownload
+
+from linkcrawler.enums import Reason
+from linkcrawler.errors import FetchError
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+
+class PageSizeMiddleware:
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageSizeMiddleware:
+        max_bytes = crawler.settings.getint("LINKCRAWLER_MAX_PAGE_BYTES")
+        if max_bytes <= 0:
+            raise NotConfigured("LINKCRAWLER_MAX_PAGE_BYTES is 0: no limit")
+        mw = cls(max_bytes)
+        crawler.signals.connect(mw._on_headers, signal=signals.headers_received)
+        crawler.signals.connect(mw._on_bytes, signal=signals.bytes_received)
+        return mw
+
+    def _too_large(self, request: Request, size: int, how: str) -> None:
+        request.meta["lc_too_large"] = (
+            f"{request.url}: {how} {size} bytes, above the {self.max_bytes}-byte page limit"
+        )
+        raise StopDownload(fail=True)
+
+    def _on_headers(self, headers: Any, body_length: int, request: Request, **_: Any) -> None:
+        if request.meta.get("lc_kind") == "robots":
+            return
+        if isinstance(body_length, int) and body_length > self.max_bytes:
+            self._too_large(request, body_length, "announced")
+
+    def _on_bytes(self, data: bytes, request: Request, **_: Any) -> None:
+        if request.meta.get("lc_kind") == "robots":
+            return
+        seen = request.meta.get("lc_bytes_seen", 0) + len(data)
+        request.meta["lc_bytes_seen"] = seen
+        if seen > self.max_bytes:
+            self._too_large(request, seen, "received more than")
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        detail = request.meta.get("lc_too_large")
+        if detail and isinstance(exception, StopDownload):
+            raise FetchError(Reason.TOO_LARGE, detail)
