@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -21,7 +22,12 @@ def run_spider(spidercls: type, overrides: dict[str, Any], **spider_kwargs: Any)
     Secrets (the database URL) travel as spider arguments, never as settings, because Scrapy
     logs overridden settings.
     """
-    process = CrawlerProcess(crawl_settings(overrides), install_root_handler=False)
+    # The CLI owns the root log handler (stderr, one format for every command).
+    settings = crawl_settings({"LOG_INSTALL_ROOT_HANDLER": False, **overrides})
+    process = CrawlerProcess(settings)
+    # Scrapy's logging config sets its own loggers to DEBUG; LOG_LEVEL must win.
+    for name in ("scrapy", "twisted"):
+        logging.getLogger(name).setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler(spidercls)
     process.crawl(crawler, **spider_kwargs)
     process.start()

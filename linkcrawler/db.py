@@ -162,6 +162,72 @@ class Result(Base):
     match: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
+class ProspectPage(Base):
+    """A resource page fetched by a prospect run (once per run)."""
+
+    __tablename__ = "prospect_pages"
+    __table_args__ = (UniqueConstraint("run_id", "url_key", name="uq_prospect_page_run_url"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str] = mapped_column(String(64))  # url_hash(url)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    http_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    final_url: Mapped[str | None] = mapped_column(Text, default=None)
+    title: Mapped[str | None] = mapped_column(Text, default=None)
+    outbound: Mapped[int] = mapped_column(Integer, default=0)  # outbound links found on it
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ProspectLink(Base):
+    """One outbound link on a resource page (each occurrence, in document order)."""
+
+    __tablename__ = "prospect_links"
+    __table_args__ = (
+        UniqueConstraint("run_id", "page_key", "ordinal", name="uq_prospect_link_run_page_ordinal"),
+        Index("ix_prospect_links_run_url", "run_id", "url_key"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    page_url: Mapped[str] = mapped_column(Text)
+    page_key: Mapped[str] = mapped_column(String(64))
+    page_domain: Mapped[str] = mapped_column(Text)  # registrable domain of the page
+    ordinal: Mapped[int] = mapped_column(Integer)  # index among the page's links
+    url: Mapped[str] = mapped_column(Text)  # the normalised link URL: what is checked
+    url_key: Mapped[str] = mapped_column(String(64))
+    href: Mapped[str] = mapped_column(Text, default="")
+    anchor_text: Mapped[str] = mapped_column(Text, default="")
+    img_alt: Mapped[str] = mapped_column(Text, default="")
+    rel: Mapped[str] = mapped_column(Text, default="")  # space-joined tokens
+    nofollow: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[str] = mapped_column(String(16), default="body")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    context_before: Mapped[str] = mapped_column(Text, default="")
+    context_after: Mapped[str] = mapped_column(Text, default="")
+    path: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProspectCheck(Base):
+    """The check of one distinct outbound URL in a prospect run (once per run)."""
+
+    __tablename__ = "prospect_checks"
+    __table_args__ = (UniqueConstraint("run_id", "url_key", name="uq_prospect_check_run_url"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(16), index=True)  # prospects.Verdict
+    kind: Mapped[str] = mapped_column(String(32))  # prospects.DeadKind, or why not dead
+    http_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    final_url: Mapped[str | None] = mapped_column(Text, default=None)
+    redirects: Mapped[list[Any]] = mapped_column(default=list)
+    method: Mapped[str] = mapped_column(String(8), default="HEAD")  # the request that decided
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 @dataclass(frozen=True)
 class Database:
     engine: Engine
@@ -214,20 +280,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
-def insert_ignoring_conflicts(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> int:
-    """INSERT rows, skipping those that collide with a unique constraint; returns rows added.
+def insert_ignoring_conflicts(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """INSERT rows, skipping those that collide with a unique constraint.
 
     Both dialects support ON CONFLICT DO NOTHING, which makes imports idempotent and makes a
     resumed run unable to write a second result for a backlink.
     """
     if not rows:
-        return 0
+        return
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(insert(model).on_conflict_do_nothing(), rows)
-    return max(result.rowcount or 0, 0)
+    session.execute(insert(model).on_conflict_do_nothing(), rows)
 
 
 def schema_version(session: Session) -> int:

@@ -232,10 +232,10 @@ def result_row(run_id: int, result: VerifiedResult, checked_at: dt.datetime) -> 
     }
 
 
-def save_results(session: Session, run_id: int, results: list[VerifiedResult]) -> int:
+def save_results(session: Session, run_id: int, results: list[VerifiedResult]) -> None:
     """Store results; a backlink that already has a result in the run keeps the first one."""
     now = utcnow()
-    return insert_ignoring_conflicts(session, Result, [result_row(run_id, r, now) for r in results])
+    insert_ignoring_conflicts(session, Result, [result_row(run_id, r, now) for r in results])
 
 
 @dataclass(frozen=True, slots=True)

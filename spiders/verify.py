@@ -127,7 +127,7 @@ class VerifySpider(scrapy.Spider):
             meta={"lc_kind": "target", "lc_target_url": url},
         )
 
-    def _stop_target_body(self, response: Response, request: Request, spider: Any) -> None:
+    def _stop_target_body(self, headers: Any, body_length: int, request: Request, spider: Any) -> None:
         # A target check needs the status and headers only: do not download its body.
         if request.meta.get("lc_kind") == "target":
             raise StopDownload(fail=False)
