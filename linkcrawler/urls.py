@@ -18,8 +18,9 @@ reads it:
 - Host: percent-decoded, then IDN -> punycode with UTS 46 non-transitional processing (what
   browsers do); if IDNA 2008 rejects a label we fall back to Python's IDNA 2003 codec rather
   than fail, and only if both refuse is the URL invalid. One trailing dot is removed. After
-  this the host must consist of RFC 3986 reg-name characters (unreserved and sub-delims), or
-  the URL is invalid. IPv4 in any WHATWG spelling (``2130706433``, ``0x7f.1``, ``0177.0.0.1``)
+  this the host must be a DNS-style name (letters, digits, ``-``, ``_``, non-empty labels) or
+  an IP address, or the URL is invalid: WHATWG also lets ``!$&'()*+,;=~`` through, but such
+  a host cannot resolve, so it is reported as an invalid URL rather than a DNS error. IPv4 in any WHATWG spelling (``2130706433``, ``0x7f.1``, ``0177.0.0.1``)
   becomes dotted decimal; IPv6 is written in RFC 5952 compressed form (``[::ffff:7f00:1]``).
 - Userinfo is kept (normalised like the path): it is part of the URL, dropping it would change
   what is fetched, and the host is what matters for matching anyway. It takes part in both
@@ -58,9 +59,11 @@ Targets (`parse_target`):
   but with a path, query or fragment (``x.com/page``) or protocol-relative (``//x.com/p``) is
   read as ``https://``; the http form then still matches as equivalent.
 - ``https://x.com/blog/*`` -> PREFIX target; ``norm`` is the normalised URL of the text
-  before the ``*`` (so ``https://x.com*`` is ``https://x.com/`` and cannot match
-  ``x.com.evil.org``). The prefix is literal after that: ``/blog`` also matches ``/blog-2``.
-  A ``*`` anywhere else is refused, as is a prefix that ends inside the host.
+  before the ``*``. That text must go past the host (``https://x.com/*``, not
+  ``https://x.com*``, which could mean ``x.com.evil.org`` or, cut short, a host ``exam``);
+  a whole site is a domain target. The prefix is literal after that: ``https://x.com/blog*``
+  also matches ``/blog-2``. A ``*`` anywhere else is refused. Consequently a URL target that
+  really ends in ``*`` must be written with ``%2A``; it then matches links written that way.
 - ``example.com``, ``www.example.com``, ``blog.example.com``, ``bücher.de``, an IP -> DOMAIN
   target. Decision: ``norm`` is the *registrable domain* of the host, so a domain target
   always means "that registered domain or any of its subdomains" (DESIGN §5), whichever
@@ -117,11 +120,18 @@ _ALNUM = "A-Za-z0-9"
 _PATH_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|[^" + _ALNUM + r"\-._~!$&'()*+,;=:@/]")
 _QUERY_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|[^" + _ALNUM + r"\-._~!$&'()*+,;=:@/?]")
 _USERINFO_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|[^" + _ALNUM + r"\-._~!$&'()*+,;=:]")
-_REG_NAME = re.compile(r"[a-z0-9\-._~!$&'()*+,;=]+")
+# Hosts are DNS names: letters, digits, "-", "_" (seen in real subdomains) and dots. WHATWG
+# would also let "!$&'()*+,;=~" through, but such a host can never resolve, and refusing it
+# here makes it an invalid URL instead of a DNS error (and keeps "*" out of domain targets).
+_HOST_NAME = re.compile(r"[a-z0-9\-_.]+")
 _PORT = re.compile(r"[0-9]*")
 _DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")
 
-_NORMALIZE_CACHE_SIZE = 1 << 16
+# Memoisation: pages repeat their navigation links and imports repeat targets, so hit rates are
+# high with small caches. Very long URLs are not cached, so a few hostile 64 KB links cannot
+# pin megabytes (DESIGN's 1M-backlink runs must stay flat in memory).
+_CACHE_SIZE = 1 << 14
+_MAX_CACHED_LEN = 2048
 
 
 def is_http_url(url: str | None) -> bool:
@@ -129,15 +139,25 @@ def is_http_url(url: str | None) -> bool:
     return url is not None and normalize_url(url) is not None
 
 
-@functools.lru_cache(maxsize=_NORMALIZE_CACHE_SIZE)
 def normalize_url(url: str) -> str | None:
     """The RFC 3986 normal form of an http(s) URL, or None if it is not a valid http(s) URL."""
+    if not isinstance(url, str):
+        return None
+    if len(url) > _MAX_CACHED_LEN:
+        return _normalize(url)
+    return _normalize_cached(url)
+
+
+def _normalize(url: str) -> str | None:
     parts = _split(url)
     if parts is None:
         return None
     scheme, userinfo, host, port, path, query = parts
     out = f"{scheme}://{_authority(userinfo, host, port)}{path}"
     return out if query is None else f"{out}?{query}"
+
+
+_normalize_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_normalize)
 
 
 def _authority(userinfo: str | None, host: str, port: str) -> str:
@@ -149,8 +169,6 @@ def _split(
     url: str,
 ) -> tuple[str, str | None, str, str, str, str | None] | None:
     """(scheme, userinfo, host, port, path, query) of a normalised URL, or None if invalid."""
-    if not isinstance(url, str):
-        return None
     url = url.strip(_C0_AND_SPACE)
     if "\t" in url or "\n" in url or "\r" in url:
         url = _TAB_NEWLINE.sub("", url)
@@ -267,12 +285,12 @@ def _canonical_host(text: str) -> str:
         host = _idna_to_ascii(text)
     if host.endswith("."):
         host = host[:-1]
-    if not host or not _REG_NAME.fullmatch(host):
+    if not host or not _HOST_NAME.fullmatch(host):
         return ""
     if _ends_in_number(host):
         return _parse_ipv4(host)
-    if ".." in host or host.startswith("."):
-        return ""
+    if ".." in host or host.startswith(".") or host.endswith("."):
+        return ""  # an empty label: no such host (only one trailing dot is the root label)
     return host
 
 
@@ -368,18 +386,31 @@ def host_of(url: str | None) -> str:
     if not url:
         return ""
     norm = normalize_url(url)
-    if norm is None:
-        return ""
-    parts = _split(norm)
-    return parts[2] if parts else ""
+    return "" if norm is None else _host_of_normalized(norm)
 
 
-@functools.lru_cache(maxsize=_NORMALIZE_CACHE_SIZE)
+def _host_of_normalized(norm: str) -> str:
+    # A normalised URL always has "://", a non-empty host and a path starting with "/", so
+    # the host can be cut out without parsing again (this runs for every link matched).
+    authority = norm[norm.index("://") + 3: norm.index("/", norm.index("://") + 3)]
+    host = authority[authority.rfind("@") + 1:]
+    if host.startswith("["):
+        return host[: host.index("]") + 1]
+    colon = host.find(":")
+    return host if colon < 0 else host[:colon]
+
+
 def equivalence_key(url: str) -> str | None:
     """The normalised URL reduced by DESIGN §5's "equivalent" rule (see the module docstring)."""
     norm = normalize_url(url)
     if norm is None:
         return None
+    if len(norm) > _MAX_CACHED_LEN:
+        return _equivalence_key_of_normalized(norm)
+    return _equivalence_key_cached(norm)
+
+
+def _equivalence_key_of_normalized(norm: str) -> str:
     parts = _split(norm)
     assert parts is not None  # a normalised URL always splits
     _, userinfo, host, port, path, query = parts
@@ -401,6 +432,9 @@ def _key_of(
     return out
 
 
+_equivalence_key_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_equivalence_key_of_normalized)
+
+
 def _is_tracking(param: str) -> bool:
     name = param.split("=", 1)[0].lower()
     return name.startswith("utm_") or name in _TRACKING_PARAMS
@@ -420,10 +454,9 @@ def _extractor():  # -> tldextract.TLDExtract
     )
 
 
-@functools.lru_cache(maxsize=1 << 14)
 def registrable_domain(host_or_url: str) -> str:
     """The registrable domain of a host or URL (see the module docstring); "" if none."""
-    if not host_or_url:
+    if not host_or_url or not isinstance(host_or_url, str):
         return ""
     text = host_or_url.strip(_C0_AND_SPACE)
     head = text[:6].lower()
@@ -431,8 +464,11 @@ def registrable_domain(host_or_url: str) -> str:
         host = host_of(text)
     else:
         host = _host_from_bare(text)
-    if not host:
-        return ""
+    return _registrable_domain_of_host(host) if host else ""
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _registrable_domain_of_host(host: str) -> str:
     if host.startswith("[") or _is_ipv4(host):
         return host
     result = _extractor().extract_str(host)
@@ -446,6 +482,8 @@ def registrable_domain(host_or_url: str) -> str:
 
 def _host_from_bare(text: str) -> str:
     """Canonical host of a bare host name or IP literal (IPv6 with or without brackets)."""
+    if len(text) > _MAX_CACHED_LEN:
+        return ""  # no DNS name is that long; keeps junk out of the host cache
     if ":" in text and not text.startswith("["):
         # A bare IPv6 address; anything else with a colon is not a host.
         return _canonical_ipv6(f"[{text}]")
@@ -489,8 +527,8 @@ def parse_target(text: str) -> Target:
             raise ValueError(f"target {raw!r}: the prefix before '*' is not a valid http(s) URL")
         if not _prefix_reaches_path(url):
             raise ValueError(
-                f"target {raw!r}: a prefix must contain the whole host (e.g. https://example.com/blog/*); "
-                "for a whole site use the bare domain"
+                f"target {raw!r}: a URL prefix must go past the host, as in "
+                "https://example.com/blog/*; for a whole site give the bare domain"
             )
         return Target(raw=raw, kind=TargetKind.PREFIX, norm=norm)
     if "*" in text and not has_scheme and "/" not in text:
@@ -526,54 +564,68 @@ def _with_scheme(text: str) -> str:
 
 
 def _prefix_reaches_path(url: str) -> bool:
-    """Whether the written prefix ends after its host (a path, query or at least the port)."""
+    """Whether the text before "*" goes past the host: "https://exam*" must not silently
+    become the prefix "https://exam/" (host "exam")."""
     m = _SCHEME.match(url)
     rest = url[m.end():].lstrip("/\\") if m else url
-    # The host is complete when the authority is followed by something (a path, "?", "#") —
-    # "https://example.com*" is accepted too: the host cannot continue after the "*".
-    return bool(rest)
+    return _AUTHORITY_END.search(rest) is not None
 
 
 def match_link(target: Target, link_url: str | None) -> MatchKind | None:
     """How `link_url` matches `target` (see the module docstring); None if it does not."""
-    if not link_url:
+    return _compile(target).match(link_url)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledTarget:
+    """What matching needs from a target, computed once: its keys and registrable domain."""
+
+    kind: TargetKind
+    norm: str
+    key: str  # equivalence key (URL) or equivalence form as written (PREFIX); "" for DOMAIN
+    key_stripped: str  # PREFIX: the form without a trailing slash; else ""
+    domain: str
+
+    def match(self, link_url: str | None) -> MatchKind | None:
+        if not link_url:
+            return None
+        norm = normalize_url(link_url)
+        if norm is None:
+            return None
+        kind = self.kind
+        if kind is TargetKind.URL:
+            if norm == self.norm:
+                return MatchKind.EXACT
+            if equivalence_key(norm) == self.key:
+                return MatchKind.EQUIVALENT
+        elif kind is TargetKind.PREFIX:
+            if norm.startswith(self.norm):
+                return MatchKind.EXACT
+            key = equivalence_key(norm)
+            if key is not None and (key.startswith(self.key) or key == self.key_stripped):
+                return MatchKind.EQUIVALENT
+        if self.domain and _registrable_domain_of_host(_host_of_normalized(norm)) == self.domain:
+            return MatchKind.DOMAIN
         return None
-    norm = normalize_url(link_url)
-    if norm is None:
-        return None
-    kind = target.kind
-    if kind is TargetKind.URL:
-        if norm == target.norm:
-            return MatchKind.EXACT
-        if equivalence_key(norm) == equivalence_key(target.norm):
-            return MatchKind.EQUIVALENT
-    elif kind is TargetKind.PREFIX:
-        if norm.startswith(target.norm):
-            return MatchKind.EXACT
-        key = equivalence_key(norm)
-        prefix_key, prefix_key_stripped = _prefix_keys(target.norm)
-        if key is not None and (key.startswith(prefix_key) or key == prefix_key_stripped):
-            return MatchKind.EQUIVALENT
-    domain = target.norm if kind is TargetKind.DOMAIN else registrable_domain(target.norm)
-    if domain and registrable_domain(norm) == domain:
-        return MatchKind.DOMAIN
-    return None
 
 
 @functools.lru_cache(maxsize=1 << 12)
-def _prefix_keys(prefix_norm: str) -> tuple[str, str]:
-    """Equivalence forms of a prefix: as written, and with a trailing slash dropped.
-
-    The prefix keeps its trailing slash (``/blog/*`` must not match ``/blogroll``), but a link
-    to ``/blog`` itself still matches it.
-    """
-    parts = _split(prefix_norm)
-    assert parts is not None
+def _compile(target: Target) -> _CompiledTarget:
+    if target.kind is TargetKind.DOMAIN:
+        return _CompiledTarget(target.kind, target.norm, "", "", target.norm)
+    domain = registrable_domain(target.norm)
+    if target.kind is TargetKind.URL:
+        return _CompiledTarget(target.kind, target.norm, equivalence_key(target.norm) or "", "", domain)
+    # The prefix keeps its trailing slash (".../blog/*" must not match "/blogroll"), but a link
+    # to ".../blog" itself is the prefix's own page and matches as equivalent.
+    parts = _split(target.norm)
+    assert parts is not None, target  # parse_target only builds targets from normalised URLs
     _, userinfo, host, port, path, query = parts
     as_written = _key_of(userinfo, host, port, path, query, strip_slash=False)
     if query == "":
-        as_written += "?"  # "…/page?*": the query must follow
-    return as_written, _key_of(userinfo, host, port, path, query, strip_slash=True)
+        as_written += "?"  # ".../page?*": a query must follow
+    stripped = _key_of(userinfo, host, port, path, query, strip_slash=True)
+    return _CompiledTarget(target.kind, target.norm, as_written, stripped, domain)
 
 
 def is_found(target: Target, match: MatchKind | None) -> bool:
@@ -588,12 +640,13 @@ def is_found(target: Target, match: MatchKind | None) -> bool:
 class TargetMatcher:
     """Matches many links against one target, caching per link URL (built once per target)."""
 
-    __slots__ = ("target", "_cache")
+    __slots__ = ("target", "_compiled", "_cache")
 
     _MAX_CACHED = 4096  # a page rarely has more distinct links; bounded for long-lived matchers
 
     def __init__(self, target: Target) -> None:
         self.target = target
+        self._compiled = _compile(target)
         self._cache: dict[str, MatchKind | None] = {}
 
     def match(self, link_url: str | None) -> MatchKind | None:
@@ -603,7 +656,7 @@ class TargetMatcher:
             return self._cache[link_url]
         except KeyError:
             pass
-        result = match_link(self.target, link_url)
+        result = self._compiled.match(link_url)
         if len(self._cache) >= self._MAX_CACHED:
             self._cache.clear()
         self._cache[link_url] = result
