@@ -41,7 +41,8 @@ case-insensitively; empty ``&&`` pieces and an empty query are dropped too). The
 port is kept, so ``http://x:8080/`` and ``https://x:8080/`` are equivalent but
 ``http://x:443/`` and ``https://x/`` are not.
 
-Registrable domain (`registrable_domain`): tldextract with its bundled suffix-list snapshot,
+Registrable domain (`registrable_domain`, given a host, ``host:port`` or URL): tldextract with
+its bundled suffix-list snapshot,
 never fetched, never cached on disk. Decision: *private* suffixes of the PSL (github.io,
 blogspot.com, herokuapp.com...) are included, so ``alice.github.io`` and ``bob.github.io`` are
 two sites: a link to someone else's blog on the same hosting service is not a link to "your
@@ -212,7 +213,9 @@ def _split(
         if number > 65535:
             return None
         port = "" if number == _DEFAULT_PORTS[scheme] else str(number)
-    host = _canonical_host(host_text)
+    # No DNS name is longer than 253 characters; the margin allows for percent-encoding, and
+    # the bound keeps hostile 64 KB hosts out of the host cache.
+    host = _canonical_host(host_text) if len(host_text) <= _MAX_CACHED_LEN else ""
     if not host:
         return None
 
@@ -455,7 +458,10 @@ def _extractor():  # -> tldextract.TLDExtract
 
 
 def registrable_domain(host_or_url: str) -> str:
-    """The registrable domain of a host or URL (see the module docstring); "" if none."""
+    """The registrable domain of a host, a ``host:port`` or a URL (see the module docstring).
+
+    "" when there is no valid host.
+    """
     if not host_or_url or not isinstance(host_or_url, str):
         return ""
     text = host_or_url.strip(_C0_AND_SPACE)
@@ -485,8 +491,13 @@ def _host_from_bare(text: str) -> str:
     if len(text) > _MAX_CACHED_LEN:
         return ""  # no DNS name is that long; keeps junk out of the host cache
     if ":" in text and not text.startswith("["):
-        # A bare IPv6 address; anything else with a colon is not a host.
-        return _canonical_ipv6(f"[{text}]")
+        name, _, port = text.rpartition(":")
+        if port.isdigit() and port.isascii() and ":" not in name:
+            return _canonical_host(name)  # a "host:port" netloc: the port does not matter here
+        return _canonical_ipv6(f"[{text}]")  # a bare IPv6 address, or nothing valid
+    if text.startswith("[") and "]:" in text:
+        address, _, port = text.rpartition(":")
+        return _canonical_ipv6(address) if port.isdigit() and port.isascii() else ""
     return _canonical_host(text)
 
 

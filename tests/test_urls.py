@@ -126,6 +126,7 @@ INVALID_URLS = [
     case("two-trailing-dots", "http://a.com../"),
     case("host-only-dot", "http://./"),
     case("bad-utf8-in-host", "http://%ff.com/"),
+    case("very-long-host", "http://" + "a." * 2000 + "com/"),
 ]
 
 
@@ -223,8 +224,14 @@ REGISTRABLE = [
     case("ipv6-long", "0:0:0:0:0:0:0:1", "[::1]"),
     case("ipv6-brackets", "[::1]", "[::1]"),
     case("ipv6-url", "http://[FD00::1]:80/", "[fd00::1]"),
+    case("host-port", "www.Example.co.uk:8080", "example.co.uk"),
+    case("ipv4-port", "10.0.0.1:80", "10.0.0.1"),
+    case("ipv6-port", "[::1]:8080", "[::1]"),
+    case("bad-port", "example.com:http", ""),
     case("empty", "", ""),
     case("invalid-url", "http://a b/", ""),
+    case("invalid-host", "a b.com", ""),
+    case("very-long-host", "a." * 2000 + "com", ""),
     case("not-http", "ftp://example.com/", ""),
 ]
 
