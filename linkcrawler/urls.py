@@ -42,8 +42,8 @@ port is kept, so ``http://x:8080/`` and ``https://x:8080/`` are equivalent but
 ``http://x:443/`` and ``https://x/`` are not.
 
 Registrable domain (`registrable_domain`, given a host, ``host:port`` or URL): tldextract with
-its bundled suffix-list snapshot, never fetched, never cached on disk. Decision: *private* suffixes of the PSL (github.io,
-blogspot.com, herokuapp.com...) are included, so ``alice.github.io`` and ``bob.github.io`` are
+its bundled suffix-list snapshot, never fetched, never cached on disk. Decision: *private*
+suffixes of the PSL (github.io, blogspot.com, herokuapp.com...) are included, so ``alice.github.io`` and ``bob.github.io`` are
 two sites: a link to someone else's blog on the same hosting service is not a link to "your
 registered domain" (no false ``target_changed``), and for pacing (DESIGN §8) each of those
 independently-run sites gets its own slot, which is how the hosting services are built to be
