@@ -20,8 +20,9 @@ reads it:
   than fail, and only if both refuse is the URL invalid. One trailing dot is removed. After
   this the host must be a DNS-style name (letters, digits, ``-``, ``_``, non-empty labels) or
   an IP address, or the URL is invalid: WHATWG also lets ``!$&'()*+,;=~`` through, but such
-  a host cannot resolve, so it is reported as an invalid URL rather than a DNS error. IPv4 in any WHATWG spelling (``2130706433``, ``0x7f.1``, ``0177.0.0.1``)
-  becomes dotted decimal; IPv6 is written in RFC 5952 compressed form (``[::ffff:7f00:1]``).
+  a host cannot resolve, so it is reported as an invalid URL rather than a DNS error. IPv4
+  in any WHATWG spelling (``2130706433``, ``0x7f.1``, ``0177.0.0.1``) becomes dotted decimal;
+  IPv6 is written in RFC 5952 compressed form (``[::ffff:7f00:1]``).
 - Userinfo is kept (normalised like the path): it is part of the URL, dropping it would change
   what is fetched, and the host is what matters for matching anyway. It takes part in both
   exact and equivalent comparisons.
@@ -43,8 +44,9 @@ port is kept, so ``http://x:8080/`` and ``https://x:8080/`` are equivalent but
 
 Registrable domain (`registrable_domain`, given a host, ``host:port`` or URL): tldextract with
 its bundled suffix-list snapshot, never fetched, never cached on disk. Decision: *private*
-suffixes of the PSL (github.io, blogspot.com, herokuapp.com...) are included, so ``alice.github.io`` and ``bob.github.io`` are
-two sites: a link to someone else's blog on the same hosting service is not a link to "your
+suffixes of the PSL (github.io, blogspot.com, herokuapp.com...) are included, so
+``alice.github.io`` and ``bob.github.io`` are two sites: a link to someone else's blog on the
+same hosting service is not a link to "your
 registered domain" (no false ``target_changed``), and for pacing (DESIGN §8) each of those
 independently-run sites gets its own slot, which is how the hosting services are built to be
 crawled. A host whose suffix is not on the list counts as if its last label were a public
@@ -530,7 +532,9 @@ def parse_target(text: str) -> Target:
     if text.endswith("*"):
         body = text[:-1]
         if "*" in body:
-            raise ValueError(f"target {raw!r}: '*' is only allowed once, at the end of a URL prefix")
+            raise ValueError(
+                f"target {raw!r}: '*' is only allowed once, at the end of a URL prefix"
+            )
         url = _with_scheme(body)
         norm = normalize_url(url)
         if norm is None:
@@ -625,7 +629,8 @@ def _compile(target: Target) -> _CompiledTarget:
         return _CompiledTarget(target.kind, target.norm, "", "", target.norm)
     domain = registrable_domain(target.norm)
     if target.kind is TargetKind.URL:
-        return _CompiledTarget(target.kind, target.norm, equivalence_key(target.norm) or "", "", domain)
+        key = equivalence_key(target.norm) or ""
+        return _CompiledTarget(target.kind, target.norm, key, "", domain)
     # The prefix keeps its trailing slash (".../blog/*" must not match "/blogroll"), but a link
     # to ".../blog" itself is the prefix's own page and matches as equivalent.
     parts = _split(target.norm)
