@@ -10,6 +10,12 @@ from __future__ import annotations
 from linkcrawler.enums import Reason
 
 
+# getaddrinfo's wording for "this name does not exist" (EAI_NONAME / EAI_NODATA), as opposed to
+# a resolver that failed to answer (EAI_AGAIN), which must not read as a lost domain.
+NXDOMAIN_MARKERS = ("name or service not known", "no address associated", "nodename nor servname",
+                    "nxdomain", "non-existent domain", "name does not resolve")
+
+
 class UsageError(Exception):
     """Bad usage or bad input: the CLI prints the message and exits with status 2."""
 
@@ -41,15 +47,17 @@ def reason_for_exception(exc: BaseException) -> tuple[Reason, str]:
     if isinstance(exc, (ResponseNeverReceived, ResponseFailed)):
         inner.extend(getattr(f, "value", f) for f in exc.reasons)
     for e in inner:
+        dns_failure = isinstance(e, terr.DNSLookupError) or (
+            sexc is not None and isinstance(e, getattr(sexc, "CannotResolveHostError", ())))
+        if dns_failure:
+            if any(marker in detail.lower() for marker in NXDOMAIN_MARKERS):
+                return Reason.DOMAIN_GONE, detail
+            return Reason.DNS_ERROR, detail
         if sexc is not None:
-            if isinstance(e, getattr(sexc, "CannotResolveHostError", ())):
-                return Reason.DNS_ERROR, detail
             if isinstance(e, getattr(sexc, "DownloadTimeoutError", ())):
                 return Reason.TIMEOUT, detail
             if isinstance(e, getattr(sexc, "DownloadConnectionRefusedError", ())):
                 return Reason.CONNECTION_ERROR, detail
-        if isinstance(e, terr.DNSLookupError):
-            return Reason.DNS_ERROR, detail
         if isinstance(e, (terr.TimeoutError, terr.TCPTimedOutError)):
             return Reason.TIMEOUT, detail
         if _is_tls_error(e):

@@ -44,10 +44,6 @@ from linkcrawler.verification import (
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-# getaddrinfo's wording for "this name does not exist" (EAI_NONAME / EAI_NODATA), as opposed
-# to a resolver that failed to answer (EAI_AGAIN), which must not read as a lost domain.
-NXDOMAIN_MARKERS = ("name or service not known", "no address associated", "nodename nor servname",
-                    "nxdomain", "non-existent domain")
 
 
 @dataclass(slots=True)
@@ -242,8 +238,9 @@ class VerifySpider(scrapy.Spider):
 
     def _conclude(self, job: PageJob, reason: Reason, detail: str, fetch: PageFetch,
                   request: Request | None = None, page: dict[str, Any] | None = None) -> list[Any]:
+        # Retried failures are confirmed already; other lost-looking outcomes get one re-check.
         if (reason.status is Status.LOST and request is not None
-                and not request.meta.get("lc_recheck")):
+                and not request.meta.get("lc_recheck") and fetch.attempts <= 1):
             return self._later(self.page_request(job, recheck=True), self.recheck_delay)
         return [failed_result(spec, reason, detail, fetch, self.today, page) for spec in job.backlinks]
 
@@ -251,8 +248,6 @@ class VerifySpider(scrapy.Spider):
         request: Request = failure.request  # type: ignore[attr-defined]
         job: PageJob = request.meta["lc_job"]
         reason, detail = reason_for_exception(failure.value)
-        if reason is Reason.DNS_ERROR and any(m in detail.lower() for m in NXDOMAIN_MARKERS):
-            reason = Reason.DOMAIN_GONE
         return self._conclude(job, reason, detail, self._fetch_facts(request), request)
 
     # --- link targets -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from linkcrawler import settings as defaults
@@ -44,6 +45,8 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--allow-private", action="store_true",
                        help="permit loopback/private/link-local destinations (refused by default)")
     group.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    group.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+                       help="override a Scrapy or LINKCRAWLER_* setting (JSON values), like scrapy -s")
     group.add_argument("--max-page-bytes", type=_positive_int, default=defaults.LINKCRAWLER_MAX_PAGE_BYTES,
                        metavar="N", help="larger pages end as too_large (default %(default)s)")
 
@@ -67,6 +70,14 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "LINKCRAWLER_MAX_PAGE_BYTES": args.max_page_bytes,
         "DOWNLOAD_MAXSIZE": args.max_page_bytes,
     }
+    for item in args.settings:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier() or not name.isupper():
+            raise UsageError(f"--set {item!r}: expected NAME=VALUE, e.g. LINKCRAWLER_BACKOFF_BASE=0.5")
+        try:
+            overrides[name] = json.loads(value)
+        except ValueError:
+            overrides[name] = value
     if args.user_agent:
         overrides["USER_AGENT"] = args.user_agent
     if getattr(args, "verbose", 0) > 1:
