@@ -47,12 +47,13 @@ its bundled suffix-list snapshot, never fetched, never cached on disk. Decision:
 suffixes of the PSL (github.io, blogspot.com, herokuapp.com...) are included, so
 ``alice.github.io`` and ``bob.github.io`` are two sites: a link to someone else's blog on the
 same hosting service is not a link to "your registered domain" (no false ``target_changed``),
-and for pacing (DESIGN §8) each of those independently-run sites gets its own slot, which is
-how the hosting services are built to be crawled. A host whose suffix is not on the list counts as if its last label were a public
-suffix (``blog.mysite.test`` -> ``mysite.test``, ``intranet.local`` -> ``intranet.local``,
-``localhost`` -> ``localhost``). A host that is itself a public suffix is its own registrable
-domain. An IP address is its own registrable domain, in canonical spelling (IPv6 in brackets,
-as in ``host_of``), so ``2130706433`` and ``127.0.0.1`` share a slot.
+and for pacing (DESIGN §8) each of those independently-run sites gets its own slot, which is how
+the hosting services are built to be crawled. A host whose suffix is not on the list counts as
+if its last label were a public suffix (``blog.mysite.test`` -> ``mysite.test``,
+``intranet.local`` -> ``intranet.local``, ``localhost`` -> ``localhost``). A host that is itself
+a public suffix is its own registrable domain. An IP address is its own registrable domain, in
+canonical spelling (IPv6 in brackets, as in ``host_of``), so ``2130706433`` and ``127.0.0.1``
+share a slot.
 
 Targets (`parse_target`):
 
