@@ -205,17 +205,18 @@ def _bad_sequences(data: bytes, codec: str) -> int:
     return max(bad, 0)
 
 
-def _is_clean_utf8(data: bytes) -> bool:
+def _is_non_ascii_utf8(data: bytes) -> bool:
+    """Valid UTF-8 (a sequence cut off at the very end allowed) with a non-ASCII character."""
     try:
-        codecs.getincrementaldecoder("utf-8")("strict").decode(data, final=False)
+        text = codecs.getincrementaldecoder("utf-8")("strict").decode(data, final=False)
     except UnicodeDecodeError:
         return False
-    return True
+    return not text.isascii()
 
 
 def _consistent(data: bytes, codec: str, non_ascii: int) -> bool:
     if codec in _SINGLE_BYTE:
-        return not (non_ascii and _is_clean_utf8(data))
+        return not (non_ascii and _is_non_ascii_utf8(data))
     if not non_ascii:
         return True
     bad = _bad_sequences(data, codec)
@@ -273,3 +274,16 @@ def decode_html(data: bytes, content_type: str = "") -> tuple[str, CharsetChoice
         choice = _DEFAULT
         text = data.decode("cp1252", "replace")
     return text, choice
+
+
+def html_to_utf8(data: bytes, content_type: str = "") -> tuple[bytes, CharsetChoice]:
+    """The body as UTF-8 for libxml2, and the charset it was read with. Never raises.
+
+    A UTF-8 body is returned as it is (without its BOM): libxml2 replaces invalid sequences
+    and NULs itself, so decoding it here would only cost time and a copy of a huge page.
+    """
+    choice = choose_charset(data, content_type)
+    if choice.codec == "utf-8":
+        return data[choice.bom_length :], choice
+    text, choice = decode_html(data, content_type)
+    return text.encode("utf-8", "replace"), choice

@@ -61,8 +61,9 @@ HTML alone can tell, because the link itself or an ancestor has:
 `context_before` / `context_after`: the visible text (same rules as anchor text) of the nearest
 block-level ancestor (p, li, td, div, section, article, h1-h6, blockquote, dd, body, ...)
 before and after the link, whitespace collapsed, at most 120 characters each: the last 120
-before, the first 120 after, cut at exactly 120 characters and trimmed. Text of nested blocks
-inside that ancestor counts.
+before, the first 120 after; a word cut in two at that limit is dropped (unless the text has no
+spaces there, as in Chinese or Japanese, then the cut is at exactly 120). Text of nested blocks
+inside that ancestor counts, text outside it does not.
 
 `position`, `path`, `position_signal`: from linkcrawler.position.classify_positions, called once
 per page. If it fails, every link gets position body and a signal saying so (the page is not
@@ -91,14 +92,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from array import array
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote
 
 import lxml.etree
 import lxml.html
 
 from linkcrawler import position as _position
-from linkcrawler.charset import decode_html
+from linkcrawler.charset import html_to_utf8
 from linkcrawler.enums import Position
 
 log = logging.getLogger(__name__)
@@ -156,23 +158,48 @@ _C0_AND_SPACE = "".join(chr(i) for i in range(0x21))
 _TAB_NEWLINE = {0x09: None, 0x0A: None, 0x0D: None}
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _WEB_SCHEMES = ("http", "https")
-_DEFAULT_PORT = {"http": "80", "https": "443"}
+_DEFAULT_PORT = {"http": 80, "https": 443}
+# scheme://authority path ?query #fragment (the authority already isolated by our callers)
+_ABSOLUTE_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?\Z", re.S)
+_REFERENCE_RE = re.compile(r"([^?#]*)(?:\?([^#]*))?(?:#(.*))?\Z", re.S)
 # WHATWG percent-encode sets (C0, space, non-ASCII and a few ASCII characters per component).
 _PATH_UNSAFE = re.compile(r'[\x00-\x20"<>`{}\x7f-\U0010ffff]')
 _QUERY_UNSAFE = re.compile(r"[\x00-\x20\"<>'\x7f-\U0010ffff]")
 _FRAGMENT_UNSAFE = re.compile(r'[\x00-\x20"<>`\x7f-\U0010ffff]')
 _FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
+_IPV6_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]\Z")
+_DOT_SEGMENTS = frozenset({".", "%2e", "%2E"})
+_DOTDOT_SEGMENTS = frozenset({"..", ".%2e", ".%2E", "%2e.", "%2E.", "%2e%2e", "%2E%2E", "%2e%2E", "%2E%2e"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Url:
+    """A valid absolute http(s) URL, serialised part by part (no fragment)."""
+
+    scheme: str
+    authority: str  # [userinfo@]host[:port], host lower-case punycode, default port dropped
+    path: str  # starts with "/"
+    query: str | None
+
+    def text(self, fragment: str | None = None) -> str:
+        query = "" if self.query is None else "?" + self.query
+        frag = "" if fragment is None else "#" + _FRAGMENT_UNSAFE.sub(_percent_encode, fragment)
+        return f"{self.scheme}://{self.authority}{self.path}{query}{frag}"
 
 
 def _percent_encode(match: re.Match[str]) -> str:
     return "".join(f"%{b:02X}" for b in match.group(0).encode("utf-8", "replace"))
 
 
+def _before_query(ref: str) -> int:
+    return min((i for i in (ref.find("?"), ref.find("#")) if i >= 0), default=len(ref))
+
+
 def _backslashes_to_slashes(ref: str) -> str:
     """For http(s) URLs a backslash before the query is a slash (WHATWG)."""
     if "\\" not in ref:
         return ref
-    cut = min((i for i in (ref.find("?"), ref.find("#")) if i >= 0), default=len(ref))
+    cut = _before_query(ref)
     return ref[:cut].replace("\\", "/") + ref[cut:]
 
 
@@ -191,73 +218,139 @@ def _idna_host(host: str) -> str | None:
         return None
 
 
-def _serialize(url: str) -> str | None:
-    """The WHATWG-style serialisation of an absolute http(s) URL, or None if it is not one."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _WEB_SCHEMES:
-        return None
-    userinfo, at, hostport = parts.netloc.rpartition("@")
+def _authority(scheme: str, raw: str) -> str | None:
+    userinfo, at, hostport = raw.rpartition("@")
     if hostport.startswith("["):
         close = hostport.find("]")
-        if close < 0:
-            return None
         host, rest = hostport[: close + 1].lower(), hostport[close + 1 :]
-        if rest and not rest.startswith(":"):
+        if close < 0 or not _IPV6_HOST.match(host) or (rest and not rest.startswith(":")):
             return None
         port = rest[1:]
     else:
         host, _, port = hostport.partition(":")
         if "%" in host:
-            from urllib.parse import unquote
-
             host = unquote(host, errors="strict")
-        host = _idna_host(host.rstrip(".") + ("." if host.endswith(".") and host != "." else ""))
+        trailing_dot = host.endswith(".") and len(host) > 1
+        host = _idna_host(host.rstrip(".")) if trailing_dot else _idna_host(host)
         if not host or _FORBIDDEN_HOST.search(host):
             return None
+        if trailing_dot:
+            host += "."
     if port:
         if not (port.isascii() and port.isdigit()) or int(port) > 65535:
             return None
-        port = "" if int(port) == int(_DEFAULT_PORT[scheme]) else str(int(port))
-    path = _PATH_UNSAFE.sub(_percent_encode, parts.path) or "/"
-    out = [scheme, "://"]
-    if at and userinfo:
-        out += [_PATH_UNSAFE.sub(_percent_encode, userinfo), "@"]
-    out += [host, ":" + port if port else "", path]
-    if parts.query:
-        out += ["?", _QUERY_UNSAFE.sub(_percent_encode, parts.query)]
-    if parts.fragment:
-        out += ["#", _FRAGMENT_UNSAFE.sub(_percent_encode, parts.fragment)]
-    return "".join(out)
+        port = "" if int(port) == _DEFAULT_PORT[scheme] else f":{int(port)}"
+    user = _PATH_UNSAFE.sub(_percent_encode, userinfo) + "@" if at and userinfo else ""
+    return f"{user}{host}{port}"
 
 
-def _resolve(base: str, href: str) -> str | None:
-    ref = href.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
+def _remove_dot_segments(path: str) -> str:
+    if "." not in path and "%2" not in path:
+        return path
+    out: list[str] = []
+    segments = path.split("/")[1:]
+    last = len(segments) - 1
+    for i, segment in enumerate(segments):
+        if segment in _DOT_SEGMENTS:
+            if i == last:
+                out.append("")
+        elif segment in _DOTDOT_SEGMENTS:
+            if out:
+                out.pop()
+            if i == last:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/" + "/".join(out)
+
+
+def _parse_absolute(url: str) -> tuple[_Url, str | None] | None:
+    """(URL, fragment) of an absolute http(s) URL string, normalised; None if it is not one."""
+    match = _ABSOLUTE_RE.match(url)
+    if match is None:
+        return None
+    scheme, raw_authority, path, query, fragment = match.groups()
+    scheme = scheme.lower()
+    if scheme not in _WEB_SCHEMES:
+        return None
+    authority = _authority(scheme, raw_authority)
+    if authority is None:
+        return None
+    path = _remove_dot_segments(_PATH_UNSAFE.sub(_percent_encode, path) or "/")
+    if query is not None:
+        query = _QUERY_UNSAFE.sub(_percent_encode, query)
+    return _Url(scheme, authority, path, query), fragment
+
+
+def _clean(href: str) -> str:
+    return href.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
+
+
+def _resolve(base: _Url | None, base_scheme: str, href: str) -> str | None:
+    ref = _clean(href)
     match = _SCHEME_RE.match(ref)
     if match:
         scheme = match.group(1).lower()
         if scheme not in _WEB_SCHEMES:
             return None
         rest = ref[match.end() :]
-        base_scheme = base.strip(_C0_AND_SPACE).partition(":")[0].lower()
-        two_slashes = rest[:2] in ("//", "\\\\", "/\\", "\\/")
-        if scheme != base_scheme or two_slashes:
+        if scheme != base_scheme or rest[:2] in ("//", "\\\\", "/\\", "\\/"):
             # any number of slashes or backslashes, then the authority
             authority = _backslashes_to_slashes(rest.lstrip("/\\"))
-            return _serialize(f"{scheme}://{authority}")
+            parsed = _parse_absolute(f"{scheme}://{authority}")
+            return parsed[0].text(parsed[1]) if parsed else None
         ref = rest  # "http:foo" on an http page is a relative reference (WHATWG)
-    clean_base = _serialize(base.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE).partition("#")[0])
-    if clean_base is None:
+    if base is None:
         return None
-    return _serialize(urljoin(clean_base.partition("#")[0], _backslashes_to_slashes(ref)))
+    ref = _backslashes_to_slashes(ref)
+    if ref.startswith("//"):
+        parsed = _parse_absolute(f"{base.scheme}:{ref}")
+        return parsed[0].text(parsed[1]) if parsed else None
+    path, query, fragment = _REFERENCE_RE.match(ref).groups()
+    if not path:
+        joined = base.path
+        query = base.query if query is None else query
+    elif path.startswith("/"):
+        joined = path
+    else:
+        joined = base.path[: base.path.rfind("/") + 1] + path
+    joined = _remove_dot_segments(_PATH_UNSAFE.sub(_percent_encode, joined))
+    if query is not None:
+        query = _QUERY_UNSAFE.sub(_percent_encode, query)
+    return _Url(base.scheme, base.authority, joined, query).text(fragment)
+
+
+class _Resolver:
+    """Resolves many hrefs against one base; remembers answers (pages repeat hrefs a lot)."""
+
+    __slots__ = ("base", "base_scheme", "done")
+
+    def __init__(self, base: str) -> None:
+        parsed = _parse_absolute(_clean(base)) if base else None
+        self.base = parsed[0] if parsed else None
+        self.base_scheme = self.base.scheme if self.base else _clean(base).partition(":")[0].lower()
+        self.done: dict[str, str | None] = {}
+
+    def __call__(self, href: str) -> str | None:
+        try:
+            return self.done[href]
+        except KeyError:
+            pass
+        try:
+            url = _resolve(self.base, self.base_scheme, href)
+        except (ValueError, UnicodeError):
+            url = None
+        self.done[href] = url
+        return url
+
+    @property
+    def url(self) -> str | None:
+        return self.base.text() if self.base else None
 
 
 def resolve_href(base: str, href: str) -> str | None:
     """`href` resolved against `base` as an absolute http(s) URL, or None (see module doc)."""
-    try:
-        return _resolve(base, href)
-    except (ValueError, UnicodeError):
-        return None
+    return _Resolver(base)(href)
 
 
 # --- robots directives and meta refresh ---------------------------------------------------------
@@ -435,11 +528,8 @@ def _to_utf8(html: str | bytes, content_type: str) -> tuple[bytes, str, int]:
     """(UTF-8 bytes for libxml2, charset name used, size of the input in bytes)."""
     if isinstance(html, bytes | bytearray | memoryview):
         raw = bytes(html)
-        text, choice = decode_html(raw, content_type)
-        if choice.codec == "utf-8":
-            # libxml2 replaces invalid sequences and NULs itself: no second copy needed
-            return raw[choice.bom_length :], choice.name, len(raw)
-        return text.encode("utf-8", "replace"), choice.name, len(raw)
+        data, choice = html_to_utf8(raw, content_type)
+        return data, choice.name, len(raw)
     text = str(html).removeprefix("\ufeff")
     data = text.encode("utf-8", "replace")  # lone surrogates become "?"
     return data, "", len(data)
@@ -526,19 +616,14 @@ def _element_visibility(hidden: str | None, style: str | None, classes: str | No
 
 
 @dataclass(slots=True)
-class _Block:
-    start: int
-    end: int = -1
-
-
-@dataclass(slots=True)
 class _LinkRecord:
-    el: object
+    el: object  # dropped once positions are known, so that the tree can be freed
     href: str
+    rel: str
     element: str
     hidden: bool
-    unrendered: bool  # inside <template> and the like: no text stream of its own
-    block: _Block
+    own_text: str | None  # the link's text when it is not in the text stream (in <template>)
+    block: int  # index of the nearest block ancestor in _Scan.block_start/block_end
     start: int
     end: int = -1
     img_alt: str = ""
@@ -549,6 +634,9 @@ class _Scan:
     """Everything one walk over the tree collects."""
 
     chunks: list[str] = field(default_factory=list)
+    # text-stream span [start, end) of every block element, by order of appearance
+    block_start: array = field(default_factory=lambda: array("q", [0]))
+    block_end: array = field(default_factory=lambda: array("q", [0]))
     links: list[_LinkRecord] = field(default_factory=list)
     title: str | None = None
     base_href: str | None = None
@@ -593,7 +681,8 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
     vis_hidden = [False]
     unrendered = 0
     namespace = "html"
-    blocks = [_Block(0)]
+    block_start, block_end = scan.block_start, scan.block_end
+    blocks = [0]  # open block elements (indices), the document itself first
     open_links: list[_LinkRecord] = []
     hides, vis_flags = _Visibility.HIDES, _Visibility.SHOWS | _Visibility.VIS_HIDDEN
 
@@ -608,9 +697,9 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
                 vis_hidden.pop()
             if was_unrendered:
                 unrendered -= 1
-            if block is not None:
+            if block:
                 chunks.append(" ")
-                block.end = len(chunks)
+                block_end[block] = len(chunks)
                 blocks.pop()
             if link is not None:
                 link.end = len(chunks)
@@ -632,10 +721,13 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
         is_unrendered = tag in _UNRENDERED_TAGS
         if is_unrendered:
             unrendered += 1
-        block = link = None
+        block = 0
+        link = None
         if tag in _BLOCK_TAGS:
             chunks.append(" ")
-            block = _Block(len(chunks))
+            block = len(block_start)
+            block_start.append(len(chunks))
+            block_end.append(-1)
             blocks.append(block)
         elif tag == "br":
             chunks.append(" ")
@@ -647,11 +739,16 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
                 if href is None:
                     href = el.get("xlink:href")
             if href is not None:
+                if tag == "area":
+                    own_text = el.get("alt") or ""
+                elif unrendered:
+                    own_text = "".join(el.itertext())
+                else:
+                    own_text = None
                 link = _LinkRecord(
-                    el, href, element,
+                    el, href, el.get("rel") or "", element,
                     hidden=bool(hide_depth or vis_hidden[-1] or unrendered),
-                    unrendered=bool(unrendered),
-                    block=blocks[-1], start=len(chunks),
+                    own_text=own_text, block=blocks[-1], start=len(chunks),
                 )
                 scan.links.append(link)
                 open_links.append(link)
@@ -678,7 +775,7 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
             chunks.append(text)
         stack.append((flags, namespace, block, is_unrendered, link))
         namespace = child_ns
-    blocks[0].end = len(chunks)
+    block_end[0] = len(chunks)
     return scan
 
 
@@ -698,26 +795,49 @@ def _rel_tokens(rel: str) -> tuple[str, ...]:
 
 
 def _text_before(chunks: list[str], lo: int, hi: int) -> str:
+    """The last 120 characters of collapsed text in chunks[lo:hi], not starting mid-word."""
     parts: list[str] = []
-    size = 0
+    size = checked = 0
+    text = ""
     for i in range(hi - 1, lo - 1, -1):
         parts.append(chunks[i])
         size += len(chunks[i])
-        if size > _CONTEXT_CHARS and len(_collapse("".join(reversed(parts)))) > _CONTEXT_CHARS:
-            break
-    text = _collapse("".join(reversed(parts)))
-    return text[-_CONTEXT_CHARS:].strip()
+        if size > _CONTEXT_CHARS and size > 2 * checked:  # re-collapse only now and then
+            checked = size
+            text = _collapse("".join(reversed(parts)))
+            if len(text) > _CONTEXT_CHARS:
+                break
+    else:
+        text = _collapse("".join(reversed(parts)))
+    if len(text) <= _CONTEXT_CHARS:
+        return text
+    cut = text[-_CONTEXT_CHARS:]
+    if text[-_CONTEXT_CHARS - 1] != " " and " " in cut:
+        cut = cut[cut.index(" ") + 1 :]  # drop the partial first word
+    return cut.strip()
 
 
 def _text_after(chunks: list[str], lo: int, hi: int) -> str:
+    """The first 120 characters of collapsed text in chunks[lo:hi], not ending mid-word."""
     parts: list[str] = []
-    size = 0
+    size = checked = 0
+    text = ""
     for i in range(lo, hi):
         parts.append(chunks[i])
         size += len(chunks[i])
-        if size > _CONTEXT_CHARS and len(_collapse("".join(parts))) > _CONTEXT_CHARS:
-            break
-    return _collapse("".join(parts))[:_CONTEXT_CHARS].strip()
+        if size > _CONTEXT_CHARS and size > 2 * checked:
+            checked = size
+            text = _collapse("".join(parts))
+            if len(text) > _CONTEXT_CHARS:
+                break
+    else:
+        text = _collapse("".join(parts))
+    if len(text) <= _CONTEXT_CHARS:
+        return text
+    cut = text[:_CONTEXT_CHARS]
+    if text[_CONTEXT_CHARS] != " " and " " in cut:
+        cut = cut[: cut.rindex(" ")]  # drop the partial last word
+    return cut.strip()
 
 
 def _positions(root, records: list[_LinkRecord]) -> list:  # noqa: ANN001
@@ -748,15 +868,6 @@ def _safe_path(path_of, el) -> str:  # noqa: ANN001
         return ""
 
 
-def _empty_page(url: str, content_type: str, size: int, charset: str) -> ParsedPage:
-    base = resolve_href(url, "") or url
-    info = PageInfo(
-        title="", meta_robots=(), x_robots_tag=(), noindex=False, page_nofollow=False,
-        canonical=None, content_type=content_type, bytes=size, base_url=base, charset=charset,
-    )
-    return ParsedPage((), info)
-
-
 def parse_page(
     html: str | bytes,
     url: str,
@@ -774,35 +885,31 @@ def parse_page(
         x_robots_tag = (x_robots_tag,)
     data, charset, size = _to_utf8(html if html is not None else b"", content_type)
     root = None if not data or data.isspace() else _parse(data)
-    if root is None:
-        return _empty_page(url, content_type, size, charset)
-    scan = _walk(root)
+    del data  # our UTF-8 copy, if we made one
+    scan = _walk(root) if root is not None else _Scan()
 
-    page_base = resolve_href(url, "") or url
+    page_base = _Resolver(url).url or url
     base_url = page_base
     if scan.base_href is not None:
         base_url = resolve_href(page_base, scan.base_href) or page_base
-    resolved: dict[str, str | None] = {}
-
-    def resolve(href: str) -> str | None:
-        if href not in resolved:
-            resolved[href] = resolve_href(base_url, href)
-        return resolved[href]
+    resolve = _Resolver(base_url)
 
     decisions = _positions(root, scan.links)
-    chunks = scan.chunks
+    # Free the tree before building the results: lxml keeps the whole document alive while any
+    # element proxy is referenced (it is most of the memory on huge pages).
+    del root
+    for record in scan.links:
+        record.el = None
+    chunks, block_start, block_end = scan.chunks, scan.block_start, scan.block_end
     links = []
     for record, decision in zip(scan.links, decisions, strict=True):
-        el = record.el
-        rel = _rel_tokens(el.get("rel") or "")
-        if record.element == "area":
-            anchor = _collapse(el.get("alt") or "")
-        elif record.unrendered:
-            anchor = _collapse("".join(el.itertext()))
-        else:
+        rel = _rel_tokens(record.rel) if record.rel else ()
+        if record.own_text is None:
             anchor = _collapse("".join(chunks[record.start : record.end]))
-        block = record.block
-        in_stream = not record.unrendered
+            before = _text_before(chunks, block_start[record.block], record.start)
+            after = _text_after(chunks, record.end, block_end[record.block])
+        else:
+            anchor, before, after = _collapse(record.own_text), "", ""
         links.append(Link(
             href=record.href,
             url=resolve(record.href),
@@ -814,12 +921,13 @@ def parse_page(
             ugc="ugc" in rel,
             position=decision.position,
             hidden=record.hidden,
-            context_before=_text_before(chunks, block.start, record.start) if in_stream else "",
-            context_after=_text_after(chunks, record.end, block.end) if in_stream else "",
+            context_before=before,
+            context_after=after,
             path=decision.path,
             position_signal=decision.signal,
             element=record.element,
         ))
+    del chunks, scan.chunks
 
     meta_robots = meta_robots_directives(scan.robots)
     x_robots = x_robots_directives(x_robots_tag)
