@@ -15,8 +15,8 @@
 Routing is by Host header (without port, lower case; "*" matches any host) and path (with
 query). Unrouted requests get `server.default` (404). A handler is a `Reply`, or a callable
 taking the `RequestRecord` and returning one (`Replies` returns its replies in order, the last
-one repeated). `Reply` can delay before the status line, drip the body in chunks, stall after
-the headers, or close without answering.
+one repeated; an element may be a callable too). `Reply` can delay before the status line,
+drip the body in chunks, stall after the headers, or close without answering.
 
 Every request is recorded server-side (`records`) with wall-clock `start` (request line and
 headers read) and `end` (response written or connection lost), host, port, path, method and
@@ -75,9 +75,13 @@ class RequestRecord:
 
 
 class Replies:
-    """A handler answering with each reply in turn, then repeating the last one."""
+    """A handler answering with each reply in turn, then repeating the last one.
 
-    def __init__(self, *replies: Reply) -> None:
+    An element may itself be a handler (a callable taking the RequestRecord), e.g. to compute
+    a header at request time.
+    """
+
+    def __init__(self, *replies: Reply | Callable[[RequestRecord], Reply]) -> None:
         self._replies = list(replies)
         self._lock = threading.Lock()
         self._n = 0
@@ -86,7 +90,7 @@ class Replies:
         with self._lock:
             reply = self._replies[min(self._n, len(self._replies) - 1)]
             self._n += 1
-        return reply
+        return reply(record) if callable(reply) else reply
 
 
 Handler = Reply | Callable[[RequestRecord], Reply]
