@@ -268,6 +268,30 @@ def failed_result(
     )
 
 
+# Bot-protection interstitials: the site refused us even when the status says 200 or 503, so
+# the page must not be read as "link removed" or "page error" (that would be a false lost).
+_CHALLENGE_MARKERS = (
+    b"/cdn-cgi/challenge-platform/",
+    b"<title>just a moment...</title>",
+    b"<title>attention required! | cloudflare</title>",
+    b"_incapsula_resource",
+    b"geo.captcha-delivery.com",
+    b"<title>pardon our interruption</title>",
+    b"px-captcha",
+    b"<title>access denied</title>",
+)
+
+
+def is_bot_challenge(status: int, headers: Mapping[bytes, bytes], body: bytes) -> bool:
+    """True when the response is a bot challenge or block page rather than the page itself."""
+    if headers.get(b"cf-mitigated", b"").lower() == b"challenge":
+        return True
+    if status not in (200, 403, 429, 503) or len(body) > 256 * 1024:
+        return False
+    head = body[:16384].lower()
+    return any(marker in head for marker in _CHALLENGE_MARKERS)
+
+
 def reason_for_status(status: int) -> Reason | None:
     """The reason an HTTP status ends a page fetch with, or None for a 2xx page to parse."""
     if 200 <= status < 300:

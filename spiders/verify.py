@@ -35,6 +35,7 @@ from linkcrawler.verification import (
     VerifiedResult,
     assess_page,
     failed_result,
+    is_bot_challenge,
     matching_links,
     page_facts,
     reason_for_status,
@@ -55,6 +56,10 @@ class _WaitingPage:
     parsed: ParsedPage
     matches: dict[int, list[LinkMatch]]
     needed: set[str] = field(default_factory=set)
+
+
+def _lower_headers(response: Response) -> dict[bytes, bytes]:
+    return {k.lower(): v[-1] for k, v in response.headers.items() if v}
 
 
 class VerifySpider(scrapy.Spider):
@@ -168,6 +173,8 @@ class VerifySpider(scrapy.Spider):
             return self._conclude(job, Reason.NOT_HTML, f"could not process the page: {exc!r}", fetch)
 
     def _assess_response(self, job: PageJob, response: Response, fetch: PageFetch) -> list[Any]:
+        if is_bot_challenge(response.status, _lower_headers(response), response.body):
+            return self._conclude(job, Reason.BLOCKED, f"HTTP {response.status}: a bot challenge page", fetch)
         reason = reason_for_status(response.status)
         if reason is not None:
             detail = f"HTTP {response.status}"

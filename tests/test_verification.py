@@ -155,3 +155,24 @@ def test_failed_result_keeps_fetch_facts() -> None:
 )
 def test_reason_for_status(status: int, reason: Reason | None) -> None:
     assert reason_for_status(status) is reason
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "challenge"),
+    [
+        (403, {b"cf-mitigated": b"challenge"}, b"", True),
+        (503, {}, b"<html><head><title>Just a moment...</title></head><body>"
+                  b"<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1'></script>", True),
+        (200, {}, b"<html><title>Pardon Our Interruption</title>", True),
+        (403, {}, b"<html><script src='https://geo.captcha-delivery.com/captcha/'></script>", True),
+        (200, {}, b"<html><title>Blog</title><p>We wrote about Cloudflare's Just a moment page.</p>", False),
+        (404, {}, b"<title>Just a moment...</title>", False),
+        (200, {}, b"<title>Just a moment...</title>" + b"x" * 300_000, False),
+    ],
+    ids=["cf-mitigated-header", "cloudflare-503", "distil-200", "datadome-403", "article-mentioning-it",
+         "404-is-not-a-challenge", "large-page"],
+)
+def test_bot_challenge_pages(status: int, headers: dict[bytes, bytes], body: bytes, challenge: bool) -> None:
+    from linkcrawler.verification import is_bot_challenge
+
+    assert is_bot_challenge(status, headers, body) is challenge

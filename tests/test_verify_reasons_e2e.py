@@ -29,10 +29,6 @@ def redirect(location: str, status: int = 302) -> Reply:
     return Reply(status, headers={"Location": location})
 
 
-# source host/path -> (handler or None for "not served", expected status, expected reason)
-CASES: dict[str, tuple[str, str, str]] = {}
-
-
 def build(server: LoopbackServer, canary_port: int) -> dict[str, tuple[str, str]]:
     port = server.port
     expected: dict[str, tuple[str, str]] = {}
@@ -66,6 +62,9 @@ def build(server: LoopbackServer, canary_port: int) -> dict[str, tuple[str, str]
     case(f"https://{'tls.test'}:{port}/page", "unverified", "tls_error")
     server.route("tls.test", "/page", Reply(200, LINKED))
     case(f"http://nowhere-{port}.invalid/page", "lost", "domain_gone")
+    server.route("cf.test", "/page", Reply(200, "<html><title>Just a moment...</title>"
+                                                "<script src=/cdn-cgi/challenge-platform/x.js></script>"))
+    case(server.url("cf.test", "/page"), "unverified", "blocked")
     return expected
 
 
