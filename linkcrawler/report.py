@@ -636,7 +636,7 @@ def _charts(data: ReportData) -> str:
         ("Live links: position on the page", svg_bars("Live links by position", position_items)),
         (f"Top {TOP_DOMAINS} referring domains (live backlinks)",
          svg_bars("Top referring domains", domain_items, label_chars=24)),
-        (f"Run history (last {len(data.trend)} runs)", svg_trend("Live, lost and unverified per run", data.trend)),
+        ("Run history" + (f" (last {len(data.trend)} runs)" if len(data.trend) > 1 else ""), svg_trend("Live, lost and unverified per run", data.trend)),
     ]
     if data.anchor_classes:
         panels.append(("Live links: anchor text classes",
