@@ -13,11 +13,12 @@ a re-import add nothing and the same backlink from two tools stay one backlink.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, exists, func, select
+from sqlalchemy import JSON, Table, Text, bindparam, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from linkcrawler.db import Backlink, BacklinkSource, BacklinkTag, Page, Result, url_hash, utcnow
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from linkcrawler.importers.rows import ImportRow
 
 BATCH_SIZE = 5000
+# SQLAlchemy 2 only keeps the rowcount of an INSERT when asked; it is how "added" is counted.
+_ROWCOUNT = {"preserve_rowcount": True}
 
 _PAGES: Table = Page.__table__  # type: ignore[assignment]
 _BACKLINKS: Table = Backlink.__table__  # type: ignore[assignment]
@@ -72,13 +75,86 @@ class BacklinkView:
     checked_at: dt.datetime | None
 
 
-def _insert(session: Session, table: Table) -> Any:
-    """The dialect's INSERT, which has on_conflict_do_nothing on both SQLite and PostgreSQL."""
+def _insert_ignore(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: Sequence[str],
+    constants: Mapping[str, Any] | None = None,
+) -> int:
+    """INSERT rows .. ON CONFLICT DO NOTHING; returns how many were inserted.
+
+    Per-row work in SQLAlchemy (parameter processing, multi-row VALUES rendering) and, on
+    PostgreSQL, psycopg re-parsing each huge multi-row statement, took most of the time of a
+    large import. So the statement is built with Core once per batch and the rows bypass
+    per-row processing: on PostgreSQL the batch travels as one array per column through
+    unnest (one statement), on SQLite through the driver's executemany (a loop in C).
+    Values must therefore already be what the driver stores: str, int, None, dates as ISO
+    text on SQLite, JSON as text. `constants` are the same for every row (import time...)."""
+    if not rows:
+        return 0
+    constants = dict(constants or {})
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        return _insert_ignore_pg(session, table, columns, rows, conflict, constants)
+    from sqlalchemy.dialects.sqlite import insert
+
+    stmt = insert(table).values({**{c: bindparam(c) for c in columns}, **{c: bindparam(c) for c in constants}})
+    stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
+    connection = session.connection()
+    compiled = stmt.compile(dialect=connection.dialect)
+    order = compiled.positiontup or []
+    fixed = {name: _sqlite_value(table.c[name].type, value) for name, value in constants.items()}
+    positions = {name: i for i, name in enumerate(columns)}
+    if list(order) == [*columns, *constants]:
+        tail = tuple(fixed[name] for name in constants)
+        params = [(*row, *tail) for row in rows] if tail else [tuple(row) for row in rows]
+    else:  # never expected, but the order of parameters is the compiler's to decide
+        params = [tuple(fixed[n] if n in fixed else row[positions[n]] for n in order) for row in rows]
+    result = connection.exec_driver_sql(str(compiled), params, execution_options=_ROWCOUNT)
+    return max(result.rowcount, 0)
+
+
+def _insert_ignore_pg(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    conflict: Sequence[str],
+    constants: dict[str, Any],
+) -> int:
+    from sqlalchemy.dialects.postgresql import ARRAY, insert
+
+    arrays = []
+    for name, values in zip(columns, zip(*rows, strict=True), strict=True):
+        col_type = table.c[name].type
+        if isinstance(col_type, JSON):
+            col_type = Text()  # sent as text[]: psycopg does not adapt a list of dicts to json[]
+        arrays.append(bindparam(f"a_{name}", list(values), type_=ARRAY(col_type)))
+    source = func.unnest(*arrays).table_valued(*(f"c_{i}" for i in range(len(columns)))).render_derived(name="src")
+    selected = [
+        cast(source.c[f"c_{i}"], JSON) if isinstance(table.c[name].type, JSON) else source.c[f"c_{i}"]
+        for i, name in enumerate(columns)
+    ]
+    selected += [bindparam(f"k_{name}", value, type_=table.c[name].type) for name, value in constants.items()]
+    stmt = (
+        insert(table)
+        .from_select([*columns, *constants], select(*selected).select_from(source))
+        .on_conflict_do_nothing(index_elements=list(conflict))
+    )
+    return max(session.execute(stmt, execution_options=_ROWCOUNT).rowcount, 0)
+
+
+def _sqlite_value(col_type: Any, value: Any) -> Any:
+    # What SQLAlchemy's SQLite types would store: DateTime as "YYYY-MM-DD HH:MM:SS.ffffff".
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(col_type, JSON):
+        return json.dumps(value)
+    return value
 
 
 def add_backlinks(
@@ -107,9 +183,16 @@ def add_backlinks(
     return total
 
 
+_BACKLINK_COLUMNS = (
+    "page_id", "source_url", "target", "target_kind", "target_norm", "target_key",
+    "expected_anchor", "expected_rel", "expires", "notes",
+)
+
+
 def _add_batch(
     session: Session, rows: Sequence[ImportRow], tool: str, file_name: str, now: dt.datetime
 ) -> AddCounts:
+    pg = session.get_bind().dialect.name == "postgresql"
     page_ids = _upsert_pages(session, rows)
 
     target_keys: dict[str, str] = {}  # Target.key -> url_hash: targets repeat a lot
@@ -120,129 +203,89 @@ def _add_batch(
             tkey = target_keys[row.target.key] = url_hash(row.target.key)
         keyed.append(((page_ids[row.page_url], tkey), row))
 
-    backlink_ids = _existing_backlinks(session, {key[0] for key, _ in keyed} - page_ids.new)
-    pending: dict[tuple[int, str], dict[str, Any]] = {}
+    batch_pages = {key[0] for key, _ in keyed}
+    backlink_ids = _existing_backlinks(session, batch_pages)
+    pending: dict[tuple[int, str], tuple[Any, ...]] = {}
     for (page_id, tkey), row in keyed:
         key = (page_id, tkey)
         if key in backlink_ids or key in pending:
             continue
-        pending[key] = {
-            "page_id": page_id,
-            "source_url": row.source_url,
-            "target": row.target.raw.strip(),
-            "target_kind": row.target.kind.value,
-            "target_norm": row.target.norm,
-            "target_key": tkey,
-            "expected_anchor": row.expected_anchor,
-            "expected_rel": row.expected_rel.value if row.expected_rel else None,
-            "expires": row.expires,
-            "notes": row.notes,
-            "created_at": now,
-        }
-    added = 0
-    if pending:
-        stmt = (
-            _insert(session, _BACKLINKS)
-            .on_conflict_do_nothing(index_elements=["page_id", "target_key"])
-            .returning(_BACKLINKS.c.id, _BACKLINKS.c.page_id, _BACKLINKS.c.target_key)
+        expires = row.expires if pg or row.expires is None else row.expires.isoformat()
+        pending[key] = (
+            page_id, row.source_url, row.target.raw.strip(), row.target.kind.value,
+            row.target.norm, tkey, row.expected_anchor,
+            row.expected_rel.value if row.expected_rel else None, expires, row.notes,
         )
-        for id_, page_id, tkey in session.execute(stmt, list(pending.values())):
-            backlink_ids[(page_id, tkey)] = id_
-            added += 1
-        if added < len(pending):
-            # Another import inserted some of them meanwhile: they exist, fetch their ids.
-            backlink_ids.update(_existing_backlinks(session, {k[0] for k in pending if k not in backlink_ids}))
+    added = _insert_ignore(
+        session, _BACKLINKS, _BACKLINK_COLUMNS, list(pending.values()),
+        conflict=("page_id", "target_key"), constants={"created_at": now},
+    )
+    if pending:
+        backlink_ids.update(_existing_backlinks(session, {page_id for page_id, _ in pending}))
 
     tag_rows: dict[tuple[int, str], None] = {}
-    source_rows: dict[int, dict[str, Any]] = {}
+    source_rows: dict[int, tuple[Any, ...]] = {}
     for key, row in keyed:
         backlink_id = backlink_ids[key]
         for tag in row.tags:
             tag_rows[(backlink_id, tag)] = None
         if backlink_id not in source_rows:
-            source_rows[backlink_id] = {
-                "backlink_id": backlink_id,
-                "tool": tool,
-                "file_name": file_name,
-                "imported_at": now,
-                "reported": dict(row.reported),
-            }
-    tags_added = _insert_ignoring_duplicates(
-        session, _TAGS, [{"backlink_id": b, "tag": t} for b, t in tag_rows], ["backlink_id", "tag"]
+            source_rows[backlink_id] = (backlink_id, json.dumps(dict(row.reported), ensure_ascii=False))
+    tags_added = _insert_ignore(
+        session, _TAGS, ("backlink_id", "tag"), list(tag_rows), conflict=("backlink_id", "tag")
     )
-    sources_added = _insert_ignoring_duplicates(
-        session, _SOURCES, list(source_rows.values()), ["backlink_id", "tool"]
+    sources_added = _insert_ignore(
+        session, _SOURCES, ("backlink_id", "reported"), list(source_rows.values()),
+        conflict=("backlink_id", "tool"),
+        constants={"tool": tool, "file_name": file_name, "imported_at": now},
     )
     return AddCounts(len(rows), added, len(rows) - added, sources_added, tags_added)
 
 
-class _PageIds(dict[str, int]):
-    """page URL -> id, remembering which pages this batch created (they have no backlinks)."""
-
-    new: set[int]
-
-
-def _upsert_pages(session: Session, rows: Sequence[ImportRow]) -> _PageIds:
+def _upsert_pages(session: Session, rows: Sequence[ImportRow]) -> dict[str, int]:
+    """page URL -> page id for every row, creating the pages that do not exist yet."""
     by_key: dict[str, ImportRow] = {}
     for row in rows:
         by_key.setdefault(url_hash(row.page_url), row)
-    ids = _PageIds()
-    ids.new = set()
-    stmt = (
-        _insert(session, _PAGES)
-        .on_conflict_do_nothing(index_elements=["url_key"])
-        .returning(_PAGES.c.id, _PAGES.c.url_key)
+    _insert_ignore(
+        session, _PAGES, ("url", "url_key", "host"),
+        [(r.page_url, k, r.page_host) for k, r in by_key.items()], conflict=("url_key",),
     )
-    params = [{"url": r.page_url, "url_key": k, "host": r.page_host} for k, r in by_key.items()]
     found: dict[str, int] = {}
-    for id_, key in session.execute(stmt, params):
-        found[key] = id_
-        ids.new.add(id_)
-    missing = [k for k in by_key if k not in found]
-    for start in range(0, len(missing), 1000):
-        chunk = missing[start : start + 1000]
-        found.update(
-            (key, id_)
-            for id_, key in session.execute(
-                select(_PAGES.c.id, _PAGES.c.url_key).where(_PAGES.c.url_key.in_(chunk))
-            )
-        )
-    for key, row in by_key.items():
-        ids[row.page_url] = found[key]
-    return ids
+    keys = list(by_key)
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        found.update((key, id_) for id_, key in session.execute(_PAGE_IDS, {"keys": chunk}))
+    return {row.page_url: found[key] for key, row in by_key.items()}
+
+
+# One expanding parameter instead of a literal per id: building and coercing a thousand
+# literals per query was a visible share of a large import.
+_PAGE_IDS = select(_PAGES.c.id, _PAGES.c.url_key).where(_PAGES.c.url_key.in_(bindparam("keys", expanding=True)))
+_BACKLINKS_OF_PAGES = select(_BACKLINKS.c.id, _BACKLINKS.c.page_id, _BACKLINKS.c.target_key).where(
+    _BACKLINKS.c.page_id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _existing_backlinks(session: Session, page_ids: Iterable[int]) -> dict[tuple[int, str], int]:
+    """(page id, target key) -> backlink id for every backlink of these pages."""
     out: dict[tuple[int, str], int] = {}
     ids = list(page_ids)
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
-        stmt = select(_BACKLINKS.c.id, _BACKLINKS.c.page_id, _BACKLINKS.c.target_key).where(
-            _BACKLINKS.c.page_id.in_(chunk)
-        )
-        for id_, page_id, tkey in session.execute(stmt):
+        for id_, page_id, tkey in session.execute(_BACKLINKS_OF_PAGES, {"ids": chunk}):
             out[(page_id, tkey)] = id_
     return out
-
-
-def _insert_ignoring_duplicates(
-    session: Session, table: Table, params: list[dict[str, Any]], conflict: list[str]
-) -> int:
-    if not params:
-        return 0
-    stmt = (
-        _insert(session, table)
-        .on_conflict_do_nothing(index_elements=conflict)
-        .returning(table.c[conflict[0]])
-    )
-    return len(session.execute(stmt, params).all())
 
 
 def add_tags(session: Session, backlink_ids: Iterable[int], tags: Iterable[str]) -> int:
     """Tag backlinks; tags they already have are left alone. Returns how many were added."""
     tags = list(dict.fromkeys(tags))
-    params = [{"backlink_id": b, "tag": t} for b in dict.fromkeys(backlink_ids) for t in tags]
-    return _insert_ignoring_duplicates(session, _TAGS, params, ["backlink_id", "tag"])
+    rows = [(b, t) for b in dict.fromkeys(backlink_ids) for t in tags]
+    return sum(
+        _insert_ignore(session, _TAGS, ("backlink_id", "tag"), rows[i : i + BATCH_SIZE], conflict=("backlink_id", "tag"))
+        for i in range(0, len(rows), BATCH_SIZE)
+    )
 
 
 def tags_of(session: Session, backlink_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:

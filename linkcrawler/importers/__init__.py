@@ -105,6 +105,8 @@ def open_import(
 
     if format == "urls" or (format == "auto" and _looks_like_url_list(table)):
         _require_target(URLS, default_target)
+        if isinstance(table, TextTable):
+            layout = table.layout.describe(delimited=False)
         return ImportFile(path, URLS, layout, (), {}, table.lines, None, default_target, tags)
 
     header_record = next(iter(table.records()), None)

@@ -60,9 +60,9 @@ class Layout:
     line_ending: str  # "LF", "CRLF", "CR", "mixed" or "none"
     delimiter: str | None  # None for a one-column file
 
-    def describe(self) -> str:
+    def describe(self, *, delimited: bool = True) -> str:
         parts = [self.encoding_label]
-        if self.delimiter:
+        if self.delimiter and delimited:
             parts.append(f"{_DELIMITERS.get(self.delimiter, repr(self.delimiter))}-separated")
         if self.line_ending != "none":
             parts.append(f"{self.line_ending} line endings")

@@ -61,6 +61,9 @@ _IGNORED_IN_HEADERS = frozenset("_\ufeff\"'\u2019")
 
 def header_key(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
+    # Turkish dotless/dotted i: casefold keeps "ı" and turns "İ" into "i" + a combining dot,
+    # so "BAĞLANTI" and "bağlantı" would otherwise differ.
+    text = text.replace("ı", "i").replace("i\u0307", "i")
     return "".join(c for c in text if not c.isspace() and c not in _IGNORED_IN_HEADERS)
 
 
