@@ -280,6 +280,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
+def storable(value: Any) -> Any:
+    """`value` with every string made storable: NUL removed (PostgreSQL text cannot hold it)
+    and lone surrogates replaced (no UTF-8 database can), recursively through lists and dicts."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, dict):
+        return {k: storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(v) for v in value]
+    return value
+
+
 def insert_ignoring_conflicts(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """INSERT rows, skipping those that collide with a unique constraint.
 

@@ -19,7 +19,16 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkcrawler.db import Backlink, BacklinkTag, Page, Result, Run, insert_ignoring_conflicts, utcnow
+from linkcrawler.db import (
+    Backlink,
+    BacklinkTag,
+    Page,
+    Result,
+    Run,
+    insert_ignoring_conflicts,
+    storable,
+    utcnow,
+)
 from linkcrawler.enums import ExpectedRel, RunState, TargetKind
 from linkcrawler.errors import UsageError
 from linkcrawler.urls import Target
@@ -235,7 +244,7 @@ def result_row(run_id: int, result: VerifiedResult, checked_at: dt.datetime) -> 
 def save_results(session: Session, run_id: int, results: list[VerifiedResult]) -> None:
     """Store results; a backlink that already has a result in the run keeps the first one."""
     now = utcnow()
-    insert_ignoring_conflicts(session, Result, [result_row(run_id, r, now) for r in results])
+    insert_ignoring_conflicts(session, Result, [storable(result_row(run_id, r, now)) for r in results])
 
 
 @dataclass(frozen=True, slots=True)
