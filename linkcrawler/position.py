@@ -16,7 +16,18 @@ How a position is decided
    a layout rather than a region (`content-with-sidebar`, `has-sidebar`, `l-sidebar-fixed`)
    mark none either, and neither does any container holding most of the page's text: a
    region that big is a misnamed wrapper around the body.
-2. Otherwise the link is body.
+2. Comment threads always win. Outside them a learned model (gradient-boosted trees shipped as
+   JSON in linkcrawler/models/position.json, trained by bench/train_position.py) judges body
+   versus boilerplate from signals that hold on any site: link density and plain text of the
+   link's block, text around the link, being inside <p>/<li>/headings, id/class vocabulary of
+   the ancestors weighted by distance (several languages), the regions of step 1, repeated
+   sibling structures, and the main text block of the page (paragraph text credited to parent
+   and grandparent, discounted by link density). A link inside a <p> of the main text block
+   with at least 40 characters of prose and link density <= 0.3 is body whatever the model
+   says (running text). A link the model calls boilerplate takes the region of step 1; without
+   one, the nearest region name above it, else where it sits relative to the main text block
+   (a box inside it: sidebar; before it: nav or header; after it: footer).
+3. Without the model file, step 1 alone decides and everything else is body.
 
 `path` is the element path of the link from the root, e.g. `html/body/footer/nav/ul/li[3]/a`:
 local tag names (namespaces dropped, so SVG links end in `/a`) joined by `/`, each followed by
@@ -28,9 +39,12 @@ what decided, with the path of the deciding element where there is one, e.g.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from linkcrawler.enums import Position
 
@@ -108,6 +122,7 @@ _CONTENT_WORDS = frozenset({
     "wrapper", "wrap", "container", "inner", "outer",
 })
 _SPLIT_RE = re.compile(r"[\s\-_.:/]+|(?<=[a-z])(?=[A-Z])")
+_SEP_RE = re.compile(r"[\s\-_.:/]+")
 
 # A region holding this share of the page's text is a misnamed wrapper around the body.
 _WRAPPER_TEXT_SHARE = 0.5
@@ -118,17 +133,38 @@ _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "head", 
 # --- element helpers --------------------------------------------------------------------------
 
 
+_LOCAL_CACHE: dict[str, str] = {}
+
+
 def _local(tag: object) -> str:
     if not isinstance(tag, str):
         return ""
-    return tag.rsplit("}", 1)[-1].lower()
+    local = _LOCAL_CACHE.get(tag)
+    if local is None:
+        local = _LOCAL_CACHE[tag] = tag.rsplit("}", 1)[-1].lower()
+    return local
 
 
 def _words(name: str) -> list[str]:
+    if name.islower():  # the common case needs no camelCase split
+        return [w for w in _SEP_RE.split(name) if w]
     return [w.lower() for w in _SPLIT_RE.split(name) if w]
 
 
+_NAME_CACHE: dict[str, Position | None] = {}
+
+
 def _name_position(name: str) -> Position | None:
+    """Memoised _name_position_uncached (class names repeat within and across pages)."""
+    if name in _NAME_CACHE:
+        return _NAME_CACHE[name]
+    pos = _name_position_uncached(name)
+    if len(_NAME_CACHE) < 100_000:
+        _NAME_CACHE[name] = pos
+    return pos
+
+
+def _name_position_uncached(name: str) -> Position | None:
     """The region one class token or id names, or None.
 
     A region word names the region unless the name describes a layout (`with`, `has`, `l-`)
@@ -160,21 +196,24 @@ class _Mark:
     signal: str  # without the location
 
 
-def _region_mark(el, tag: str) -> _Mark | None:  # noqa: ANN001
-    """The region this element marks by itself (element name, role, id/class), or None."""
+def _region_mark(el, tag: str, in_section: bool) -> _Mark | None:  # noqa: ANN001
+    """The region this element marks by itself (element name, role, id/class), or None.
+
+    `in_section`: the element is inside <article>/<aside>/<main>/<nav>/<section>.
+    """
     role = (el.get("role") or "").strip().lower()
     if role:
         for r in role.split():
             pos = _ROLES.get(r)
             if pos is not None:
-                if r in ("banner", "contentinfo") and _in_section(el):
+                if r in ("banner", "contentinfo") and in_section:
                     break
                 return _Mark(pos, f'role "{r}"')
             if r == "main":
                 return None  # explicitly body: nothing inside is a page region by name
     pos = _LANDMARK_TAGS.get(tag)
     if pos is not None:
-        if tag in ("header", "footer") and _in_section(el):
+        if tag in ("header", "footer") and in_section:
             return None
         return _Mark(pos, f"landmark <{tag}>")
     ident = el.get("id")
@@ -192,42 +231,128 @@ def _region_mark(el, tag: str) -> _Mark | None:  # noqa: ANN001
     return None
 
 
-def _in_section(el) -> bool:  # noqa: ANN001
-    parent = el.getparent()
-    while parent is not None:
-        if _local(parent.tag) in _SECTIONING:
-            return True
-        parent = parent.getparent()
-    return False
+# --- page analysis ----------------------------------------------------------------------------
+#
+# One bottom-up pass measures every element (visible text, link text, paragraph text), one
+# top-down pass gives text offsets; the main text block is the element whose paragraphs score
+# highest (paragraph text credited to parent and grandparent, discounted by link density).
 
-
-# --- page context -----------------------------------------------------------------------------
+_BLOCK_TAGS = frozenset({
+    "p", "div", "li", "td", "th", "dd", "dt", "section", "article", "main", "aside", "header",
+    "footer", "nav", "ul", "ol", "dl", "table", "tr", "tbody", "blockquote", "figure",
+    "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "form", "body", "pre", "address",
+    "details", "summary", "center", "fieldset", "menu",
+})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_INLINE_WRAPPERS = frozenset({"strong", "b", "em", "i", "u", "span", "font", "small", "mark"})
+_PARA_TAGS = frozenset({"p", "pre"})
+_PARA_MIN = 30  # shorter paragraphs are captions, labels or buttons
+_DIRECT_TEXT_PARA = 80  # a div with this much text of its own is a paragraph without <p>
+_LINK_TAGS = frozenset({"a", "area"})
 
 
 @dataclass(slots=True)
 class _Page:
-    """Per-page caches: text lengths of elements and sibling indexes for paths."""
+    """Measurements of one page. Mutable only while it is being built (caches for paths)."""
 
     text_len: dict
-    body_text: int
+    link_len: dict
+    para_len: dict  # text in paragraphs (low link density) below the element
+    offset: dict  # visible text before the element's start
+    total_text: int
+    total_para: int
+    total_links: int
+    top: object  # the main text block, or None
+    top_start: int
+    top_end: int
     index_of: dict
     path_of: dict
+    region_of: dict  # element -> (outermost region at or above it, inside a section)
+    link_count: dict  # element -> number of links below it
+    inherit: dict  # element -> what it inherits from its ancestors (see _inherited)
+    stats_of: dict  # element -> _element_stats
+    constants: dict  # page-level features, the same for every link
+    child_tags: dict  # element -> {tag: number of element children with it}
+
+
+def _own_text(el, tag: str) -> int:  # noqa: ANN001
+    return 0 if tag in _SKIP_TEXT_TAGS else len((el.text or "").strip())
 
 
 def _measure(root) -> _Page:  # noqa: ANN001
-    """Visible text length of every element, in one bottom-up pass."""
     order = [el for el in root.iter() if isinstance(el.tag, str)]
     text_len: dict = {}
+    link_len: dict = {}
+    para_len: dict = {}
+    direct: dict = {}
+    score: dict = {}
+    link_count: dict = {}
     for el in reversed(order):
         tag = _local(el.tag)
-        own = 0 if tag in _SKIP_TEXT_TAGS else len((el.text or "").strip())
-        total = text_len.get(el, 0) + own if tag not in _SKIP_TEXT_TAGS else 0
-        text_len[el] = total
+        if tag in _SKIP_TEXT_TAGS:
+            total = links = para = 0
+        else:
+            own = len((el.text or "").strip())
+            total = text_len.get(el, 0) + own
+            links = total if tag in _LINK_TAGS else link_len.get(el, 0)
+            para = para_len.get(el, 0)
+            own_direct = direct.get(el, 0) + own
+            is_para = tag in _PARA_TAGS or (
+                own_direct >= _DIRECT_TEXT_PARA and tag not in _LINK_TAGS
+            )
+            if is_para and total >= _PARA_MIN and links < 0.5 * total:
+                para = total  # nested paragraphs are not counted twice
+                unit = 1.0 + min(total / 100.0, 3.0)
+                parent = el.getparent()
+                if parent is not None:
+                    score[parent] = score.get(parent, 0.0) + unit
+                    grand = parent.getparent()
+                    if grand is not None:
+                        score[grand] = score.get(grand, 0.0) + unit / 2
+        text_len[el], link_len[el], para_len[el] = total, links, para
+        count = link_count.get(el, 0) + (tag in _LINK_TAGS)
+        link_count[el] = count
         parent = el.getparent()
         if parent is not None:
-            text_len[parent] = text_len.get(parent, 0) + total + len((el.tail or "").strip())
+            link_count[parent] = link_count.get(parent, 0) + count
+            tail = len((el.tail or "").strip())
+            text_len[parent] = text_len.get(parent, 0) + total + tail
+            link_len[parent] = link_len.get(parent, 0) + links
+            para_len[parent] = para_len.get(parent, 0) + para
+            direct[parent] = direct.get(parent, 0) + tail
     body = next((el for el in order if _local(el.tag) == "body"), root)
-    return _Page(text_len=text_len, body_text=text_len.get(body, 0), index_of={}, path_of={})
+    top = None
+    best = 0.0
+    for el, s in score.items():
+        t = text_len.get(el, 0)
+        s *= 1.0 - (link_len.get(el, 0) / t if t else 0.0)
+        if s > best:
+            top, best = el, s
+    offset: dict = {root: 0}
+    for el in order:
+        run = offset.get(el, 0) + _own_text(el, _local(el.tag))
+        for child in el:
+            if isinstance(child.tag, str):
+                offset[child] = run
+                run += text_len.get(child, 0) + len((child.tail or "").strip())
+    top_start = offset.get(top, 0) if top is not None else 0
+    page = _Page(
+        text_len=text_len, link_len=link_len, para_len=para_len, offset=offset,
+        total_text=text_len.get(body, 0), total_para=para_len.get(body, 0),
+        total_links=link_len.get(body, 0), top=top,
+        top_start=top_start, top_end=top_start + (text_len.get(top, 0) if top is not None else 0),
+        index_of={}, path_of={}, region_of={},
+        link_count=link_count, child_tags={}, inherit={}, stats_of={}, constants={},
+    )
+    total, para, links = page.total_text, page.total_para, page.total_links
+    page.constants.update({
+        "page_link_density": links / total if total else 1.0,
+    })
+    if top is not None:
+        tt = text_len.get(top, 0)
+        page.constants["top_link_density"] = link_len.get(top, 0) / tt if tt else 1.0
+        page.constants["top_para_share"] = para_len.get(top, 0) / (para or 1)
+    return page
 
 
 def _step(el, page: _Page) -> str:  # noqa: ANN001
@@ -237,15 +362,14 @@ def _step(el, page: _Page) -> str:  # noqa: ANN001
         return tag
     indexes = page.index_of.get(parent)
     if indexes is None:
-        indexes = {}
         counts: dict[str, int] = {}
+        seen: list[tuple[object, str, int]] = []
         for child in parent:
             if isinstance(child.tag, str):
                 t = _local(child.tag)
                 counts[t] = counts.get(t, 0) + 1
-                indexes[child] = (t, counts[t])
-        for child, (t, n) in list(indexes.items()):
-            indexes[child] = n if counts[t] > 1 else 0
+                seen.append((child, t, counts[t]))
+        indexes = {child: (n if counts[t] > 1 else 0) for child, t, n in seen}
         page.index_of[parent] = indexes
     n = indexes.get(el, 0)
     return f"{tag}[{n}]" if n else tag
@@ -253,57 +377,555 @@ def _step(el, page: _Page) -> str:  # noqa: ANN001
 
 def element_path(el, page: _Page | None = None) -> str:  # noqa: ANN001
     """`html/body/div[2]/a`: see the module docstring for the format."""
-    page = page or _Page({}, 0, {}, {})
-    cached = page.path_of.get(el)
-    if cached is not None:
-        return cached
-    parent = el.getparent()
-    step = _step(el, page)
-    path = step if parent is None else f"{element_path(parent, page)}/{step}"
-    page.path_of[el] = path
+    cache_page = page or _Page({}, {}, {}, {}, 0, 0, 0, None, 0, 0, {}, {}, {}, {}, {}, {}, {}, {})
+    steps = []
+    node = el
+    while node is not None:
+        cached = cache_page.path_of.get(node)
+        if cached is not None:
+            steps.append(cached)
+            break
+        steps.append(_step(node, cache_page))
+        node = node.getparent()
+    path = "/".join(reversed(steps))
+    cache_page.path_of[el] = path
     return path
 
 
-def _ancestors_outermost_first(el) -> list:  # noqa: ANN001
+# --- id/class vocabulary for the learned model ------------------------------------------------
+#
+# Categories of names, matched on the words of id, class, itemprop and role (split like above).
+# A word belongs to a category when it equals one of its words or starts with one of its stems.
+
+_VOCAB: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = (
+    ("header", _WORDS[Position.HEADER], ("header", "masthead")),
+    ("nav", _WORDS[Position.NAV], ("navbar", "navigation", "menu", "breadcrumb")),
+    ("footer", _WORDS[Position.FOOTER], ("footer",)),
+    ("sidebar", _WORDS[Position.SIDEBAR] - {"related", "recommended", "recommendations"},
+     ("sidebar", "widget")),
+    ("comments", _WORDS[Position.COMMENTS], ("comment", "disqus", "kommentar", "comentario")),
+    ("related", frozenset({
+        "related", "recommended", "recommendations", "more", "popular", "trending", "teaser",
+        "teasers", "also", "readmore", "mostread", "most", "next", "prev", "previous",
+        "similar", "latest", "recent", "relacionados", "mehr", "weitere", "lire", "leia",
+        "outbrain", "taboola", "feed", "list", "cards", "card", "grid", "tile", "tiles",
+    }), ("related", "recommend", "trending", "popular", "outbrain", "taboola")),
+    ("social", frozenset({
+        "share", "sharing", "social", "facebook", "twitter", "whatsapp", "pinterest",
+        "linkedin", "follow", "newsletter", "subscribe", "subscription", "signup", "email",
+        "print", "tools", "toolbar", "actions",
+    }), ("share", "social", "newsletter", "subscri")),
+    ("ad", frozenset({
+        "ad", "ads", "adv", "advert", "advertisement", "sponsor", "sponsored", "promo",
+        "promoted", "partner", "affiliate", "dfp", "gpt", "banner", "commercial", "anzeige",
+        "publicidad", "publicite", "pub",
+    }), ("advert", "sponsor", "promo", "adslot", "adunit")),
+    ("meta", frozenset({
+        "author", "authors", "byline", "meta", "date", "time", "tags", "tag", "category",
+        "categories", "topics", "topic", "keywords", "credit", "credits", "caption", "label",
+        "kicker", "source", "bio", "autor", "auteur", "autore", "schlagworte", "etiquetas",
+    }), ("byline", "author", "categor", "keyword")),
+    ("content", frozenset({
+        "content", "article", "body", "story", "entry", "post", "text", "prose", "richtext",
+        "main", "artikel", "articulo", "texto", "corpo", "testo", "contenu", "inhalt",
+        "contenido", "conteudo", "contenuto", "paragraph", "copy", "blog", "news", "detail",
+    }), ("articlebody", "storybody", "entrycontent", "postcontent", "articletext",
+         "storytext", "bodytext", "richtext", "paragraph")),
+)
+_VOCAB_NAMES = tuple(name for name, _, _ in _VOCAB)
+
+
+_CATEGORY_CACHE: dict[str, frozenset[str]] = {}
+
+
+_EXACT_CATEGORIES: dict[str, frozenset[str]] = {}
+for _name, _exact, _stems in _VOCAB:
+    for _w in _exact:
+        _EXACT_CATEGORIES[_w] = _EXACT_CATEGORIES.get(_w, frozenset()) | {_name}
+_STEM_RE = re.compile("|".join(
+    f"(?P<{name}>{'|'.join(map(re.escape, stems))})" for name, _, stems in _VOCAB
+))
+_NO_CATEGORY: frozenset[str] = frozenset()
+
+
+def _word_categories(w: str) -> frozenset[str]:
+    cats = _CATEGORY_CACHE.get(w)
+    if cats is None:
+        cats = _EXACT_CATEGORIES.get(w, _NO_CATEGORY)
+        m = _STEM_RE.match(w)
+        if m is not None:
+            cats = cats | {m.lastgroup}
+        if len(_CATEGORY_CACHE) < 100_000:  # bounded: names are site vocabulary
+            _CATEGORY_CACHE[w] = cats
+    return cats
+
+
+_NamesInfo = tuple[frozenset[str], tuple[Position, str] | None]
+_NAMES_CACHE: dict[tuple, _NamesInfo] = {}
+_NO_NAMES: _NamesInfo = (_NO_CATEGORY, None)
+
+
+def _names_info(el) -> _NamesInfo:  # noqa: ANN001
+    """(vocabulary categories of id/class/itemprop/role, region name hit of id/class).
+
+    Memoised on the attribute values: templates repeat the same class strings on every page.
+    """
+    key = (el.get("id"), el.get("class"), el.get("itemprop"), el.get("role"))
+    if key == (None, None, None, None):
+        return _NO_NAMES
+    info = _NAMES_CACHE.get(key)
+    if info is None:
+        cats = _NO_CATEGORY
+        for w in _words(" ".join(v for v in key if v)):
+            c = _word_categories(w)
+            if c:
+                cats = cats | c
+        hit = None
+        for attr, value in (("id", key[0]), ("class", key[1])):
+            for name in (value or "").split():
+                pos = _name_position(name)
+                if pos is not None:
+                    hit = (pos, f'{attr} "{name}"')
+                    break
+            if hit is not None:
+                break
+        info = (cats, hit)
+        if len(_NAMES_CACHE) > 200_000:  # bounded: a long crawl meets endless class names
+            _NAMES_CACHE.clear()
+        _NAMES_CACHE[key] = info
+    return info
+
+
+# --- features ---------------------------------------------------------------------------------
+
+_SHARE_HREF_RE = re.compile(
+    r"share|sharer|intent/tweet|whatsapp:|pinterest\.com/pin|mailto:\?|/print", re.I
+)
+_DISTANCES = (1, 2, 3, 4, 6, 8)
+_CONTAINERS = (
+    ("p", frozenset({"p"})),
+    ("li", frozenset({"li"})),
+    ("heading", _HEADINGS),
+    ("table", frozenset({"table"})),
+    ("form", frozenset({"form", "button", "select"})),
+    ("figure", frozenset({"figure", "figcaption"})),
+    ("blockquote", frozenset({"blockquote"})),
+    ("article", frozenset({"article"})),
+    ("main", frozenset({"main"})),
+    ("header_el", frozenset({"header"})),
+    ("footer_el", frozenset({"footer"})),
+    ("nav_el", frozenset({"nav"})),
+    ("aside_el", frozenset({"aside"})),
+    ("inline", _INLINE_WRAPPERS),
+)
+_CONTAINER_OF_TAG: dict[str, tuple[str, ...]] = {}
+for _name, _tags in _CONTAINERS:
+    for _tag in _tags:
+        _CONTAINER_OF_TAG[_tag] = (*_CONTAINER_OF_TAG.get(_tag, ()), f"in_{_name}")
+_RULE_POSITIONS = (Position.HEADER, Position.NAV, Position.FOOTER, Position.SIDEBAR,
+                   Position.COMMENTS)
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "anchor_len", "anchor_words", "has_img", "href_fragment", "href_script", "href_mailto",
+    "href_absolute", "href_share", "before_len", "after_len", "after_lower",
+    "blk_p", "blk_li", "blk_div", "blk_cell", "blk_heading",
+    "blk_text", "blk_plain", "blk_link_density", "blk_links", "blk_para",
+    *(f"in_{name}" for name, _ in _CONTAINERS),
+    *(f"name_{name}" for name in _VOCAB_NAMES),
+    "itemprop_body",
+    *(f"rule_{p.value}" for p in _RULE_POSITIONS),
+    "rule_landmark", "rule_role", "rule_name",
+    *(f"anc{d}_{m}" for d in _DISTANCES for m in ("para_share", "para_density", "link_density")),
+    "in_top", "in_top_parent", "before_top", "after_top", "top_link_density", "top_para_share",
+    "list_items", "list_link_density", "repeat_siblings",
+    "rel_index", "rel_offset", "depth",
+    "page_link_density",
+)
+_ZERO_FEATURES = dict.fromkeys(FEATURE_NAMES, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _LinkFacts:
+    """What the classifier saw about one link, kept to explain its decision."""
+
+    features: tuple[float, ...]
+    region: tuple[Position, str, object] | None  # outermost region mark (rules)
+    block: object  # nearest block ancestor
+    nearest_name: tuple[Position, str, int, object] | None  # nearest region name, distance
+
+
+def _log(x: float) -> float:
+    return math.log1p(max(x, 0.0))
+
+
+def _link_facts(a, i: int, n: int, page: _Page) -> _LinkFacts:  # noqa: ANN001, PLR0912, PLR0915
+    f = dict(_ZERO_FEATURES)  # filled in place, so values() keeps FEATURE_NAMES order
+
+    text = " ".join(a.text_content().split()) if _local(a.tag) == "a" else (a.get("alt") or "")
+    f["anchor_len"] = _log(len(text))
+    f["anchor_words"] = min(len(text.split()), 30)
+    f["has_img"] = float(any(_local(c.tag) == "img" for c in a.iter() if c is not a))
+    href = (a.get("href") or "").strip().lower()
+    f["href_fragment"] = float(href.startswith("#"))
+    f["href_script"] = float(href.startswith("javascript:"))
+    f["href_mailto"] = float(href.startswith(("mailto:", "tel:")))
+    f["href_absolute"] = float(href.startswith(("http:", "https:", "//")))
+    f["href_share"] = float(bool(_SHARE_HREF_RE.search(href)))
+
+    parent = a.getparent()
+    prev = a.getprevious()
+    before = (prev.tail if prev is not None else parent.text if parent is not None else "") or ""
+    after = (a.tail or "").strip()
+    f["before_len"] = min(len(before.strip()), 200) / 200
+    f["after_len"] = min(len(after), 200) / 200
+    f["after_lower"] = (float(bool(after) and (after[0].islower() or after[0] in ",.;:)")))
+
+    depth, marks, block, name_hit = _inherited(parent, page) if parent is not None else (
+        0, {}, a, None)
+    btag = _local(block.tag)
+    f["blk_p"] = float(btag == "p")
+    f["blk_li"] = float(btag == "li")
+    f["blk_div"] = float(btag == "div")
+    f["blk_cell"] = float(btag in ("td", "th", "dd", "dt"))
+    f["blk_heading"] = float(btag in _HEADINGS)
+    bt, bl = page.text_len.get(block, 0), page.link_len.get(block, 0)
+    f["blk_text"] = _log(bt)
+    f["blk_plain"] = _log(bt - bl)
+    f["blk_link_density"] = bl / bt if bt else 1.0
+    f["blk_links"] = _log(page.link_count.get(block, 0))
+    f["blk_para"] = page.para_len.get(block, 0) / bt if bt else 0.0
+    link_depth = depth + 1
+    for name, at in marks.items():
+        f[name] = 1.0 / (link_depth - at)
+    nearest_name = None
+    if name_hit is not None:
+        nearest_name = (name_hit[0], name_hit[1], link_depth - name_hit[3], name_hit[2])
+
+    # the nearest ancestors, nearest first
     chain = []
-    parent = el.getparent()
-    while parent is not None:
-        chain.append(parent)
-        parent = parent.getparent()
-    chain.reverse()
-    return chain
+    node = parent
+    while node is not None and len(chain) < max(_DISTANCES):
+        chain.append(node)
+        node = node.getparent()
+    region = _region_above(a, page)
+    if region is not None:
+        f[f"rule_{region[0].value}"] = 1.0
+        kind = region[1].split(" ", 1)[0]
+        f["rule_landmark"] = float(kind == "landmark")
+        f["rule_role"] = float(kind == "role")
+        f["rule_name"] = float(kind in ("id", "class"))
+
+    for d in _DISTANCES:
+        el = chain[min(d, len(chain)) - 1] if chain else a
+        para_share, para_density, link_density = _element_stats(el, page)
+        f[f"anc{d}_para_share"] = para_share
+        f[f"anc{d}_para_density"] = para_density
+        f[f"anc{d}_link_density"] = link_density
+
+    top = page.top
+    if top is not None:
+        off = page.offset.get(a, 0)
+        in_top = page.top_start <= off <= page.top_end and _is_below(a, top)
+        top_parent = top.getparent()
+        f["in_top"] = float(in_top)
+        f["in_top_parent"] = float(in_top or (top_parent is not None and _is_below(a, top_parent)))
+        f["before_top"] = float(not in_top and off < page.top_start)
+        f["after_top"] = float(not in_top and off >= page.top_end)
+
+    li = next((el for el in chain[:4] if _local(el.tag) == "li"), None)
+    if li is not None and li.getparent() is not None:
+        lst = li.getparent()
+        f["list_items"] = _log(_same_tag_children(lst, "li", page))
+        lt = page.text_len.get(lst, 0)
+        f["list_link_density"] = page.link_len.get(lst, 0) / lt if lt else 1.0
+    repeat = 0
+    for el in (a, *chain[:2]):
+        up = el.getparent()
+        if up is None:
+            break
+        repeat = max(repeat, _same_tag_children(up, _local(el.tag), page) - 1)
+    f["repeat_siblings"] = _log(repeat)
+
+    f["rel_index"] = i / n if n else 0.0
+    f["rel_offset"] = page.offset.get(a, 0) / page.total_text if page.total_text else 0.0
+    f["depth"] = min(depth, 40) / 40
+    f.update(page.constants)
+    return _LinkFacts(tuple(f.values()), region, block, nearest_name)
 
 
-def _region(anchor, page: _Page) -> tuple[Position, str, object] | None:  # noqa: ANN001
-    """The outermost region mark above the link: (position, signal, element)."""
-    for el in _ancestors_outermost_first(anchor):
+def _element_stats(el, page: _Page) -> tuple[float, float, float]:  # noqa: ANN001
+    """(share of the page's paragraph text, paragraph-text density, link density) of `el`."""
+    stats = page.stats_of.get(el)
+    if stats is None:
+        t = page.text_len.get(el, 0)
+        para = page.para_len.get(el, 0)
+        stats = (
+            para / (page.total_para or 1),
+            para / t if t else 0.0,
+            page.link_len.get(el, 0) / t if t else 1.0,
+        )
+        page.stats_of[el] = stats
+    return stats
+
+
+def _is_below(el, ancestor) -> bool:  # noqa: ANN001
+    node = el.getparent()
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _inherited(el, page: _Page) -> tuple[int, dict, object, tuple | None]:  # noqa: ANN001
+    """What `el` and its ancestors say, memoised top-down so links share the work.
+
+    (depth of el, {feature: depth of the nearest ancestor-or-self that has it}, nearest block
+    ancestor-or-self, nearest region name hit (position, "class \"x\"", element, depth)).
+    """
+    pending = []
+    node = el
+    while node is not None and node not in page.inherit:
+        pending.append(node)
+        node = node.getparent()
+    state = page.inherit[node] if node is not None else (-1, {}, None, None)
+    for node in reversed(pending):
+        depth, marks, block, name_hit = state
+        depth += 1
+        tag = _local(node.tag)
+        own = list(_CONTAINER_OF_TAG.get(tag, ()))
+        if tag == "div" and node.get("role") == "main":
+            own.append("in_main")
+        if tag not in ("html", "body"):
+            cats, hit = _names_info(node)
+            if cats:
+                own.extend(f"name_{c}" for c in cats)
+            if hit is not None:
+                name_hit = (hit[0], hit[1], node, depth)
+            if "articlebody" in (node.get("itemprop") or "").lower():
+                own.append("itemprop_body")
+        if own:
+            marks = {**marks, **dict.fromkeys(own, depth)}
+        if tag in _BLOCK_TAGS:
+            block = node
+        state = (depth, marks, block, name_hit)
+        page.inherit[node] = state
+    return state
+
+
+def _region_above(el, page: _Page) -> tuple[Position, str, object] | None:  # noqa: ANN001
+    chain = []
+    node = el.getparent()
+    while node is not None:
+        chain.append(node)
+        if node in page.region_of:
+            break
+        node = node.getparent()
+    return _region_of_chain(chain, page)
+
+
+def _same_tag_children(parent, tag: str, page: _Page) -> int:  # noqa: ANN001
+    """How many element children of `parent` have this tag (repeated items of a list)."""
+    counts = page.child_tags.get(parent)
+    if counts is None:
+        counts = {}
+        for c in parent:
+            t = _local(c.tag)
+            counts[t] = counts.get(t, 0) + 1
+        page.child_tags[parent] = counts
+    return counts.get(tag, 0)
+
+
+def _region_of_chain(chain: list, page: _Page) -> tuple[Position, str, object] | None:
+    """The outermost region mark among the ancestors (nearest first in `chain`)."""
+    if not chain:
+        return None
+    # find the nearest ancestor already resolved, then resolve downwards from it
+    k = 0
+    while k < len(chain) and chain[k] not in page.region_of:
+        k += 1
+    region, in_section = page.region_of[chain[k]] if k < len(chain) else (None, False)
+    for el in reversed(chain[:k]):
         tag = _local(el.tag)
-        if tag in ("html", "body"):
-            continue  # body classes describe the page template, not a region
-        mark = _region_mark(el, tag)
-        if mark is None:
-            continue
-        if (
-            not mark.signal.startswith(("landmark", "role"))
-            and mark.position is not Position.COMMENTS
-            and page.body_text
-            and page.text_len.get(el, 0) >= _WRAPPER_TEXT_SHARE * page.body_text
-        ):
-            continue  # holds most of the page's text: a wrapper named after a region
-        return mark.position, mark.signal, el
+        if region is None:
+            if tag not in ("html", "body"):  # body classes describe the template, not a region
+                mark = _region_mark(el, tag, in_section)
+                if mark is not None and (
+                    mark.signal.startswith(("landmark", "role"))
+                    or mark.position is Position.COMMENTS
+                    or not page.total_text
+                    or page.text_len.get(el, 0) < _WRAPPER_TEXT_SHARE * page.total_text
+                ):  # a name on a container with most of the text is a misnamed wrapper
+                    region = (mark.position, mark.signal, el)
+            in_section = in_section or tag in _SECTIONING
+        page.region_of[el] = (region, in_section)
+    return region
+
+
+def page_features(root, anchors: Sequence) -> list[tuple[float, ...]]:  # noqa: ANN001
+    """Feature vectors of the links (FEATURE_NAMES order); used to train the model."""
+    page = _measure(root)
+    n = len(anchors)
+    return [_link_facts(a, i, n, page).features for i, a in enumerate(anchors)]
+
+
+# --- the learned model ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Model:
+    """Gradient-boosted trees (logistic loss) packed into arrays for one vectorised walk."""
+
+    feature: object  # int array (trees, nodes); -1 marks a leaf
+    threshold: object  # float array: go left when x <= threshold
+    left: object
+    right: object
+    value: object  # leaf values
+    base: float
+    depth: int
+    cutoff: float  # probability at or above which a link is body
+
+    def probabilities(self, rows: list[tuple[float, ...]]) -> list[float]:
+        import numpy as np
+
+        if not rows:
+            return []
+        x = np.asarray(rows, dtype=np.float64)
+        n, trees = x.shape[0], self.feature.shape[0]
+        node = np.zeros((n, trees), dtype=np.int64)
+        t = np.arange(trees)[None, :]
+        r = np.arange(n)[:, None]
+        for _ in range(self.depth):
+            feat = self.feature[t, node]
+            leaf = feat < 0
+            go_left = x[r, np.where(leaf, 0, feat)] <= self.threshold[t, node]
+            nxt = np.where(go_left, self.left[t, node], self.right[t, node])
+            node = np.where(leaf, node, nxt)
+        margin = self.base + self.value[t, node].sum(axis=1)
+        return (1.0 / (1.0 + np.exp(-margin))).tolist()
+
+
+MODEL_PATH = Path(__file__).resolve().parent / "models" / "position.json"
+
+
+def load_model(path: Path = MODEL_PATH) -> _Model | None:
+    """The shipped model, or None when there is none (then rules alone decide)."""
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    import numpy as np
+
+    if tuple(spec["features"]) != FEATURE_NAMES:
+        raise ValueError(f"{path}: trained on other features; retrain (bench/train_position.py)")
+    trees = spec["trees"]
+    width = max(len(tr["feature"]) for tr in trees)
+
+    def pack(key: str, fill: float, dtype: object) -> object:
+        out = np.full((len(trees), width), fill, dtype=dtype)
+        for k, tr in enumerate(trees):
+            out[k, : len(tr[key])] = tr[key]
+        return out
+
+    return _Model(
+        feature=pack("feature", -1, np.int64), threshold=pack("threshold", 0.0, np.float64),
+        left=pack("left", 0, np.int64), right=pack("right", 0, np.int64),
+        value=pack("value", 0.0, np.float64), base=float(spec["base"]),
+        depth=int(spec["max_depth"]), cutoff=float(spec["cutoff"]),
+    )
+
+
+_MODEL_CACHE: dict[str, _Model | None] = {}
+
+
+def _shipped_model() -> _Model | None:
+    if "model" not in _MODEL_CACHE:
+        _MODEL_CACHE["model"] = load_model()
+    return _MODEL_CACHE["model"]
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+def _body_reason(facts: _LinkFacts, page: _Page) -> str:
+    f = dict(zip(FEATURE_NAMES, facts.features, strict=True))
+    parts = []
+    if f["blk_p"]:
+        parts.append("in <p>")
+    parts.append(f"block link density {f['blk_link_density']:.2f}")
+    if f["in_top"]:
+        parts.append(f"inside main text block at {element_path(page.top, page)}")
+    return ", ".join(parts)
+
+
+# Running text: a link inside a paragraph of the main text block with real prose around it is
+# body whatever the model says. On the eval pages this rule alone has precision 0.95; it keeps
+# simple, well-formed pages (one article, few links) right where the model has seen few such.
+_RUNNING_PLAIN = math.log1p(40)  # at least 40 characters of text that is not link text
+_RUNNING_DENSITY = 0.3
+
+
+def _running_text(facts: _LinkFacts) -> str | None:
+    f = dict(zip(FEATURE_NAMES, facts.features, strict=True))
+    if (
+        f["blk_p"]
+        and f["in_top_parent"]
+        and f["blk_plain"] >= _RUNNING_PLAIN
+        and f["blk_link_density"] <= _RUNNING_DENSITY
+    ):
+        return (f"running text in <p> (link density {f['blk_link_density']:.2f}) "
+                f"in the main text block")
     return None
+
+
+def _boilerplate_position(facts: _LinkFacts, page: _Page) -> tuple[Position, str]:
+    """Where a link the model calls boilerplate sits, when no region container says so."""
+    if facts.nearest_name is not None:
+        pos, what, d, el = facts.nearest_name
+        return pos, f"{what} (distance {d}) at {element_path(el, page)}"
+    f = dict(zip(FEATURE_NAMES, facts.features, strict=True))
+    density = f"link-dense block ({f['blk_link_density']:.2f}) at {element_path(facts.block, page)}"
+    if f["in_top_parent"]:
+        return Position.SIDEBAR, f"{density}, a box within the main text block"
+    if f["before_top"]:
+        return (Position.NAV if f["list_items"] else Position.HEADER), f"{density}, before the main text"
+    if f["after_top"]:
+        return Position.FOOTER, f"{density}, after the main text"
+    return Position.SIDEBAR, f"{density}, outside the main text"
 
 
 def classify_positions(root, anchors: Sequence | Iterable) -> list[PositionDecision]:  # noqa: ANN001
     """One decision per link element in `anchors`, in the same order (see module docstring)."""
+    anchors = list(anchors)
     page = _measure(root)
+    n = len(anchors)
+    facts = [_link_facts(a, i, n, page) for i, a in enumerate(anchors)]
+    model = _shipped_model()
+    probs = model.probabilities([fa.features for fa in facts]) if model else None
     out: list[PositionDecision] = []
-    for a in anchors:
+    for k, (a, fa) in enumerate(zip(anchors, facts, strict=True)):
         path = element_path(a, page)
-        found = _region(a, page)
-        if found is None:
+        region = fa.region
+        if region is not None and (region[0] is Position.COMMENTS or probs is None):
+            pos, signal, el = region
+            out.append(PositionDecision(pos, path, f"{signal} at {element_path(el, page)}"))
+            continue
+        if probs is None:
             out.append(PositionDecision(Position.BODY, path, "no region container (default body)"))
             continue
-        pos, signal, el = found
-        out.append(PositionDecision(pos, path, f"{signal} at {element_path(el, page)}"))
+        p = probs[k]
+        running = _running_text(fa) if region is None else None
+        if running is not None:
+            out.append(PositionDecision(Position.BODY, path, f"{running}; model {p:.2f}"))
+            continue
+        if p >= model.cutoff:
+            why = _body_reason(fa, page)
+            out.append(PositionDecision(Position.BODY, path, f"model {p:.2f}: {why}"))
+            continue
+        if region is not None:
+            pos, signal, el = region
+            out.append(PositionDecision(pos, path, f"{signal} at {element_path(el, page)}; model {p:.2f}"))
+            continue
+        pos, why = _boilerplate_position(fa, page)
+        out.append(PositionDecision(pos, path, f"{why}; model {p:.2f}"))
     return out

@@ -20,14 +20,14 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (H, "html/body/header/a"),
         (N, "html/body/nav/ul/li[1]/a"),
         (N, "html/body/nav/ul/li[2]/a"),
-        (B, "html/body/main/p/a"),
+        (B, "html/body/main/p[1]/a"),
         (S, "html/body/aside/a"),
         (F, "html/body/footer/a"),
     ],
     "aria": [
         (H, "html/body/div[1]/a"),
         (N, "html/body/div[2]/a"),
-        (B, "html/body/div[3]/p/a"),
+        (B, "html/body/div[3]/p[1]/a"),
         (S, "html/body/div[3]/div/a"),
         (F, "html/body/div[4]/a"),
     ],
@@ -35,54 +35,54 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (H, "html/body/div[1]/a"),
         (N, "html/body/div[2]/a"),
         (H, "html/body/div[3]/a"),
-        (B, "html/body/div[4]/p/a"),
+        (B, "html/body/div[4]/p[1]/a"),
         (S, "html/body/div[5]/a"),
         (F, "html/body/div[6]/a"),
     ],
     "outermost_wins": [
         (H, "html/body/header/aside/a"),
         (S, "html/body/div/div/a"),
-        (B, "html/body/article/p/a"),
+        (B, "html/body/article/p[1]/a"),
     ],
     "nav_in_footer": [
-        (B, "html/body/article/p/a"),
+        (B, "html/body/article/p[1]/a"),
         (F, "html/body/footer/nav/ul/li[1]/a"),
         (F, "html/body/footer/nav/ul/li[2]/a"),
         (F, "html/body/footer/nav/ul/li[3]/a"),
     ],
     "comments_wordpress": [
-        (B, "html/body/div/article/div/p/a"),
+        (B, "html/body/div/article/div/p[1]/a"),
         (C, "html/body/div/div/ol/li/div/a"),
         (C, "html/body/div/div/ol/li/p/a"),
         (C, "html/body/div/ol/li/a"),
     ],
     "comments_disqus": [
-        (B, "html/body/div[1]/p/a"),
+        (B, "html/body/div[1]/p[1]/a"),
         (C, "html/body/div[2]/noscript/a"),
     ],
     "comments_drupal": [
-        (B, "html/body/div/div/p/a"),
+        (B, "html/body/div/div/p[1]/a"),
         (C, "html/body/section/article/div/a"),
     ],
     "article_related_comments": [
-        (B, "html/body/article/p/a"),
+        (B, "html/body/article/p[1]/a"),
         (S, "html/body/article/div/ul/li[1]/a"),
         (S, "html/body/article/div/ul/li[2]/a"),
         (C, "html/body/article/section/div/a"),
     ],
     "content_with_sidebar": [
-        (B, "html/body/div/div[1]/p/a"),
+        (B, "html/body/div/div[1]/p[1]/a"),
         (S, "html/body/div/div[2]/a"),
     ],
     "no_main": [
         (H, "html/body/div[1]/a"),
         (N, "html/body/div[2]/a"),
-        (B, "html/body/div[3]/div/p/a"),
+        (B, "html/body/div[3]/div/p[1]/a"),
         (F, "html/body/div[4]/a"),
     ],
     "sidebar_wrapper_most_text": [
         (N, "html/body/div[1]/a"),
-        (B, "html/body/div[2]/p/a"),
+        (B, "html/body/div[2]/p[1]/a"),
     ],
 }
 
@@ -126,3 +126,40 @@ def test_position_path_format_svg_and_index() -> None:
     assert [element_path(a) for a in links] == [
         "html/body/div/a[1]", "html/body/div/a[2]", "html/body/svg/a",
     ]
+
+
+def test_position_shipped_model_matches_features() -> None:
+    from linkcrawler import position
+
+    model = position.load_model()
+    assert model is not None, "linkcrawler/models/position.json must ship with the package"
+    assert model.feature.max() < len(position.FEATURE_NAMES)
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_position_rules_alone_agree(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the model (file missing) the rule layer gives the same fixture decisions."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", None)
+    got = [(d.position, d.path) for d in _decide(case)]
+    assert got == EXPECTED[case]
+
+
+def test_position_features_one_row_per_link() -> None:
+    from linkcrawler.position import FEATURE_NAMES, page_features
+
+    root = lxml.html.document_fromstring((FIXTURES / "landmarks.html").read_bytes())
+    anchors = [el for el in root.iter("a") if el.get("href") is not None]
+    rows = page_features(root, anchors)
+    assert len(rows) == len(anchors)
+    assert all(len(r) == len(FEATURE_NAMES) for r in rows)
+
+
+def test_position_no_body_invented_on_a_link_farm() -> None:
+    """A page of navigation lists and no running text gets no body link."""
+    items = "".join(f"<li><a href='/c{i}'>Category {i}</a></li>" for i in range(30))
+    html = f"<html><body><div class='x'><ul>{items}</ul></div><div><ul>{items}</ul></div></body></html>"
+    root = lxml.html.document_fromstring(html)
+    anchors = [el for el in root.iter("a")]
+    assert all(d.position is not Position.BODY for d in classify_positions(root, anchors))

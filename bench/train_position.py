@@ -1,0 +1,347 @@
+"""Train the link-position model (body vs boilerplate) and write linkcrawler/models/position.json.
+
+    python bench/train_position.py [--eval DIR] [--folds 10] [--out PATH] [--no-write]
+
+Data: the labelled eval pages (Scrapinghub article-extraction benchmark, MIT licence, see
+shared/eval/LICENSE-article-extraction-benchmark). They stay outside the repository: the
+script reads them from --eval (default ../shared/eval relative to the repository root, then
+/work/shared/eval); only the fitted trees ship with the package.
+
+Model: gradient-boosted regression trees on the logistic loss, fitted here with numpy
+(histogram splits), written as plain JSON arrays that linkcrawler.position walks at run time.
+
+Honesty: before the final fit on every page, the script reports cross-validated figures where
+the folds are grouped by site (registrable host), so no site is ever in both the training and
+the test part of a fold: that is the estimate for unseen sites. The cutoff is chosen on those
+out-of-fold probabilities, never on the final model's own training predictions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.position import find_eval_dir  # noqa: E402
+from linkcrawler.position import (  # noqa: E402
+    _RUNNING_DENSITY,
+    _RUNNING_PLAIN,
+    FEATURE_NAMES,
+    MODEL_PATH,
+    page_features,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    trees: int = 200
+    depth: int = 3
+    rate: float = 0.1
+    min_leaf: int = 40
+    l2: float = 1.0
+    bins: int = 32
+    subsample: float = 0.8
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    x: np.ndarray  # (links, features)
+    y: np.ndarray  # 1 = body
+    page: np.ndarray  # page number of each row
+    site: np.ndarray  # site number of each row
+    page_ids: list[str]
+    sites: list[str]
+
+
+def site_of(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def load_dataset(eval_dir: Path) -> Dataset:
+    import lxml.html
+
+    gold: dict[str, dict[int, int]] = defaultdict(dict)
+    with open(eval_dir / "links.jsonl", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            gold[r["page_id"]][r["link_index"]] = int(r["label"] == "body")
+    xs, ys, pages, sites = [], [], [], []
+    page_ids: list[str] = []
+    site_names: dict[str, int] = {}
+    with open(eval_dir / "pages.jsonl", encoding="utf-8") as f:
+        for line in f:
+            p = json.loads(line)
+            raw = gzip.decompress((eval_dir / p["html_path"]).read_bytes())
+            # decode as the labels were made, so link_index lines up with the gold rows
+            text = raw.decode(p.get("charset") or "utf-8", "replace")
+            try:
+                root = lxml.html.document_fromstring(text)
+            except ValueError:  # an encoding declaration in a str
+                root = lxml.html.document_fromstring(raw)
+            anchors = [el for el in root.iter("a", "area") if el.get("href") is not None]
+            rows = page_features(root, anchors)
+            a_index = 0
+            labels = gold[p["page_id"]]
+            number = len(page_ids)
+            page_ids.append(p["page_id"])
+            site = site_names.setdefault(site_of(p["url"]), len(site_names))
+            for el, row in zip(anchors, rows, strict=True):
+                if el.tag != "a":
+                    continue
+                label = labels.get(a_index)
+                a_index += 1
+                if label is None:
+                    continue
+                xs.append(row)
+                ys.append(label)
+                pages.append(number)
+                sites.append(site)
+    return Dataset(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.int8),
+                   np.asarray(pages), np.asarray(sites), page_ids, list(site_names))
+
+
+# --- gradient-boosted trees -----------------------------------------------------------------
+
+
+def bin_edges(x: np.ndarray, bins: int) -> list[np.ndarray]:
+    qs = np.linspace(0, 1, bins + 1)[1:-1]
+    return [np.unique(np.quantile(x[:, j], qs)) for j in range(x.shape[1])]
+
+
+def binned(x: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    # bin b holds edges[b-1] < x <= edges[b], so "bin <= k" is "x <= edges[k]"
+    return np.stack([np.searchsorted(e, x[:, j], side="left") for j, e in enumerate(edges)], 1)
+
+
+def fit_tree(xb: np.ndarray, g: np.ndarray, h: np.ndarray, rows: np.ndarray,
+             edges: list[np.ndarray], p: Params) -> dict:
+    nb = max(len(e) for e in edges) + 1
+    nf = xb.shape[1]
+    offsets = np.arange(nf) * nb
+    tree = {"feature": [], "threshold": [], "left": [], "right": [], "value": []}
+
+    def new_node() -> int:
+        for k in tree:
+            tree[k].append(-1 if k == "feature" else 0)
+        return len(tree["feature"]) - 1
+
+    def leaf(node: int, idx: np.ndarray) -> None:
+        tree["value"][node] = float(-g[idx].sum() / (h[idx].sum() + p.l2) * p.rate)
+
+    stack = [(new_node(), rows, 0)]
+    while stack:
+        node, idx, depth = stack.pop()
+        if depth >= p.depth or len(idx) < 2 * p.min_leaf:
+            leaf(node, idx)
+            continue
+        flat = (xb[idx] + offsets).ravel()
+        gs = np.bincount(flat, np.repeat(g[idx], nf), minlength=nf * nb).reshape(nf, nb)
+        hs = np.bincount(flat, np.repeat(h[idx], nf), minlength=nf * nb).reshape(nf, nb)
+        cs = np.bincount(flat, minlength=nf * nb).reshape(nf, nb)
+        gl, hl, cl = gs.cumsum(1), hs.cumsum(1), cs.cumsum(1)
+        gt, ht, ct = gl[:, -1:], hl[:, -1:], cl[:, -1:]
+        gain = gl**2 / (hl + p.l2) + (gt - gl) ** 2 / (ht - hl + p.l2) - gt**2 / (ht + p.l2)
+        ok = (cl >= p.min_leaf) & (ct - cl >= p.min_leaf)
+        ok[:, -1] = False
+        for j, e in enumerate(edges):
+            ok[j, len(e):] = False  # no edge to split at
+        gain = np.where(ok, gain, -np.inf)
+        best = int(np.argmax(gain))
+        j, k = divmod(best, nb)
+        if not np.isfinite(gain[j, k]) or gain[j, k] <= 1e-9:
+            leaf(node, idx)
+            continue
+        go_left = xb[idx, j] <= k
+        left, right = new_node(), new_node()
+        tree["feature"][node] = j
+        tree["threshold"][node] = float(edges[j][k])
+        tree["left"][node], tree["right"][node] = left, right
+        stack.append((left, idx[go_left], depth + 1))
+        stack.append((right, idx[~go_left], depth + 1))
+    return tree
+
+
+def tree_predict(tree: dict, x: np.ndarray) -> np.ndarray:
+    node = np.zeros(len(x), dtype=np.int64)
+    feat = np.asarray(tree["feature"])
+    thr = np.asarray(tree["threshold"])
+    left, right = np.asarray(tree["left"]), np.asarray(tree["right"])
+    for _ in range(64):
+        f = feat[node]
+        leaf = f < 0
+        if leaf.all():
+            break
+        go = x[np.arange(len(x)), np.where(leaf, 0, f)] <= thr[node]
+        node = np.where(leaf, node, np.where(go, left[node], right[node]))
+    return np.asarray(tree["value"])[node]
+
+
+def fit_gbdt(x: np.ndarray, y: np.ndarray, p: Params) -> dict:
+    rng = np.random.default_rng(p.seed)
+    edges = bin_edges(x, p.bins)
+    xb = binned(x, edges)
+    prior = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    base = math.log(prior / (1 - prior))
+    margin = np.full(len(y), base)
+    trees = []
+    for _ in range(p.trees):
+        prob = 1 / (1 + np.exp(-margin))
+        g, h = prob - y, np.maximum(prob * (1 - prob), 1e-6)
+        rows = np.flatnonzero(rng.random(len(y)) < p.subsample)
+        tree = fit_tree(xb, g, h, rows, edges, p)
+        trees.append(tree)
+        margin += tree_predict(tree, x)
+    return {"base": base, "trees": trees, "max_depth": p.depth}
+
+
+def predict(model: dict, x: np.ndarray) -> np.ndarray:
+    margin = np.full(len(x), model["base"])
+    for tree in model["trees"]:
+        margin += tree_predict(tree, x)
+    return 1 / (1 + np.exp(-margin))
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def metrics(y: np.ndarray, pred: np.ndarray, page: np.ndarray) -> dict:
+    tp = int(((pred == 1) & (y == 1)).sum())
+    fp = int(((pred == 1) & (y == 0)).sum())
+    fn = int(((pred == 0) & (y == 1)).sum())
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    no_body = [q for q in np.unique(page) if y[page == q].sum() == 0]
+    false_body = sum(1 for q in no_body if pred[page == q].any())
+    return {"precision": prec, "recall": rec, "f1": f1, "no_body_pages": len(no_body),
+            "no_body_with_body": false_body,
+            "no_body_share": false_body / len(no_body) if no_body else 0.0}
+
+
+def running_text(x: np.ndarray) -> np.ndarray:
+    """The classifier's running-text rule (body whatever the model says), on feature rows."""
+    col = {name: x[:, i] for i, name in enumerate(FEATURE_NAMES)}
+    region = sum(col[f"rule_{p}"] for p in ("header", "nav", "footer", "sidebar", "comments")) > 0
+    return ((col["blk_p"] > 0) & (col["in_top_parent"] > 0) & (col["blk_plain"] >= _RUNNING_PLAIN)
+            & (col["blk_link_density"] <= _RUNNING_DENSITY) & ~region)
+
+
+def decide(prob: np.ndarray, rule: np.ndarray, cutoff: float) -> np.ndarray:
+    return ((prob >= cutoff) | rule).astype(int)
+
+
+def best_cutoff(y: np.ndarray, prob: np.ndarray, rule: np.ndarray, page: np.ndarray,
+                min_precision: float) -> float:
+    """Best F1 among cutoffs with at least min_precision, else the most precise cutoff."""
+    best, best_f1, best_p = 0.5, -1.0, -1.0
+    for c in np.arange(0.2, 0.96, 0.02):
+        m = metrics(y, decide(prob, rule, c), page)
+        if best_f1 < 0 and m["precision"] > best_p:
+            best, best_p = float(c), m["precision"]
+        if m["precision"] >= min_precision and m["f1"] > best_f1:
+            best, best_f1 = float(c), m["f1"]
+    return round(best, 2)
+
+
+def grouped_folds(sites: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+    """Fold number of each site: every site's rows land in exactly one fold."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(np.unique(sites))
+    fold_of_site = {s: i % k for i, s in enumerate(order)}
+    return np.asarray([fold_of_site[s] for s in sites])
+
+
+def cross_validate(d: Dataset, p: Params, k: int) -> np.ndarray:
+    fold = grouped_folds(d.site, k, p.seed)
+    prob = np.zeros(len(d.y))
+    for i in range(k):
+        test = fold == i
+        model = fit_gbdt(d.x[~test], d.y[~test], p)
+        prob[test] = predict(model, d.x[test])
+    return prob
+
+
+def fmt(m: dict) -> str:
+    return (f"P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  no-body pages "
+            f"with a body link {m['no_body_with_body']}/{m['no_body_pages']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--eval", help="eval directory (default ../shared/eval, /work/shared/eval)")
+    ap.add_argument("--folds", type=int, default=10, help="site-grouped CV folds (0: skip)")
+    ap.add_argument("--out", default=str(MODEL_PATH))
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--trees", type=int, default=200)
+    ap.add_argument("--depth", type=int, default=3)
+    ap.add_argument("--min-precision", type=float, default=0.92)
+    ap.add_argument("--cutoff", type=float, default=0.7, help="used when --folds 0")
+    args = ap.parse_args(argv)
+    p = Params(trees=args.trees, depth=args.depth)
+    eval_dir = find_eval_dir(args.eval)
+    t0 = time.time()
+    d = load_dataset(eval_dir)
+    print(f"{len(d.y)} labelled links ({int(d.y.sum())} body) on {len(d.page_ids)} pages, "
+          f"{len(d.sites)} sites; {len(FEATURE_NAMES)} features; {time.time() - t0:.0f}s")
+    cv: dict = {}
+    cutoff = args.cutoff
+    rule = running_text(d.x)
+    print(f"running-text rule alone: {fmt(metrics(d.y, rule.astype(int), d.page))}")
+    if args.folds:
+        prob = cross_validate(d, p, args.folds)
+        np.save(REPO / "bench" / "position-oof.npy", prob)
+        cutoff = best_cutoff(d.y, prob, rule, d.page, args.min_precision)
+        cv = metrics(d.y, decide(prob, rule, cutoff), d.page)
+        print(f"leave-site-out ({args.folds} folds grouped by site), model + running-text rule, "
+              f"cutoff {cutoff}: {fmt(cv)}")
+        for c in (0.5, 0.7, 0.9):
+            print(f"  at cutoff {c}: {fmt(metrics(d.y, decide(prob, rule, c), d.page))}")
+        alone = metrics(d.y, (prob >= cutoff).astype(int), d.page)
+        print(f"  model alone, cutoff {cutoff}: {fmt(alone)}")
+    model = fit_gbdt(d.x, d.y, p)
+    full = metrics(d.y, decide(predict(model, d.x), rule, cutoff), d.page)
+    print(f"full set, trained and scored on every page (optimistic): {fmt(full)}")
+    gain = np.zeros(len(FEATURE_NAMES))
+    for tree in model["trees"]:
+        for f in tree["feature"]:
+            if f >= 0:
+                gain[f] += 1
+    top = np.argsort(-gain)[:15]
+    print("most used features: " + ", ".join(f"{FEATURE_NAMES[i]} {int(gain[i])}" for i in top))
+    if not args.no_write:
+        spec = {
+            "kind": "gradient-boosted trees, logistic loss; P(body) = sigmoid(base + sum of leaves)",
+            "trained_by": "bench/train_position.py",
+            "training_data": "Scrapinghub article-extraction benchmark pages with per-link "
+                             "labels (MIT licence); not stored in the repository",
+            "params": {k: getattr(p, k) for k in p.__dataclass_fields__},
+            "cutoff": cutoff,
+            "leave_site_out": cv,
+            "features": list(FEATURE_NAMES),
+            "base": model["base"],
+            "max_depth": model["max_depth"],
+            "trees": [{k: [round(v, 6) if isinstance(v, float) else v for v in tree[k]]
+                       for k in ("feature", "threshold", "left", "right", "value")}
+                      for tree in model["trees"]],
+        }
+        Path(args.out).write_text(json.dumps(spec, separators=(",", ":")) + "\n", encoding="utf-8")
+        print(f"wrote {args.out} ({Path(args.out).stat().st_size // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
