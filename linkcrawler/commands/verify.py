@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="exit 1 when the run finds lost links (or any change since the last run)")
     parser.add_argument("--notify", action="append", default=[], metavar="URL",
                         help="after the run, post a summary to this webhook URL or mailto:ADDRESS (repeatable)")
+    parser.add_argument("--confirm", type=int, default=1, metavar="N",
+                        help="for --fail-on and --notify: lost only after N consecutive conclusive misses")
     parser.add_argument("--recheck-delay", type=float, default=None, metavar="SECONDS",
                         help="pause before re-checking a link that looks lost (default 5)")
     parser.add_argument("--no-progress", action="store_true", help="no progress output on stderr")
@@ -86,8 +88,9 @@ def run(args: argparse.Namespace) -> ExitStatus:
         if state is RunState.RUNNING:  # the process was stopped before the pipeline could tell
             state = RunState.INTERRUPTED
         print_summary(session, run_id, state, reason, file=sys.stdout)
-        findings = _findings(session, run_id, args.fail_on) if state is RunState.COMPLETED else False
-        _notify(session, run_id, args.notify)
+        findings = (_findings(session, run_id, args.fail_on, args.confirm)
+                    if state is RunState.COMPLETED else False)
+        _notify(session, run_id, args.notify, args.confirm)
     if state is not RunState.COMPLETED:
         return ExitStatus.RUN_FAILED
     return ExitStatus.FINDINGS if findings else ExitStatus.OK
@@ -119,7 +122,7 @@ def print_summary(session: Any, run_id: int, state: RunState, reason: str, *, fi
         print(f"  {c.status:<11} {c.reason:<{width}} {c.count:>8}", file=file)
 
 
-def _findings(session: Any, run_id: int, fail_on: str | None) -> bool:
+def _findings(session: Any, run_id: int, fail_on: str | None, confirm: int) -> bool:
     if fail_on is None:
         return False
     if fail_on == "lost":
@@ -133,10 +136,11 @@ def _findings(session: Any, run_id: int, fail_on: str | None) -> bool:
     from linkcrawler.changes import compute_changes, previous_run_id
 
     before = previous_run_id(session, run_id)
-    return before is not None and next(iter(compute_changes(session, before, run_id)), None) is not None
+    return before is not None and next(iter(compute_changes(session, before, run_id, confirm=confirm)),
+                                      None) is not None
 
 
-def _notify(session: Any, run_id: int, destinations: list[str]) -> None:
+def _notify(session: Any, run_id: int, destinations: list[str], confirm: int) -> None:
     if not destinations:
         return
     from linkcrawler.changes import compute_changes, previous_run_id
@@ -144,7 +148,7 @@ def _notify(session: Any, run_id: int, destinations: list[str]) -> None:
 
     summary = summarize_run(session, run_id)
     before = previous_run_id(session, run_id)
-    events = list(compute_changes(session, before, run_id)) if before is not None else []
+    events = list(compute_changes(session, before, run_id, confirm=confirm)) if before is not None else []
     for destination in destinations:
-        outcome = notify(destination, summary, events)
-        print(f"notify {destination}: {outcome}", file=sys.stderr)
+        # The outcome names the destination with its secret parts (webhook path, password) hidden.
+        print(f"notify: {notify(destination, summary, events)}", file=sys.stderr)
