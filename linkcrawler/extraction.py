@@ -63,7 +63,9 @@ block-level ancestor (p, li, td, div, section, article, h1-h6, blockquote, dd, b
 before and after the link, whitespace collapsed, at most 120 characters each: the last 120
 before, the first 120 after; a word cut in two at that limit is dropped (unless the text has no
 spaces there, as in Chinese or Japanese, then the cut is at exactly 120). Text of nested blocks
-inside that ancestor counts, text outside it does not.
+inside that ancestor counts, text outside it does not. Links inside `<template>` have no
+context. The text is collected in one stream during the walk and dropped as soon as no link
+can need it, so a huge page never holds all its text twice.
 
 `position`, `path`, `position_signal`: from linkcrawler.position.classify_positions, called once
 per page. If it fails, every link gets position body and a signal saying so (the page is not
@@ -92,7 +94,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from array import array
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -160,7 +161,9 @@ _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _WEB_SCHEMES = ("http", "https")
 _DEFAULT_PORT = {"http": 80, "https": 443}
 # scheme://authority path ?query #fragment (the authority already isolated by our callers)
-_ABSOLUTE_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?\Z", re.S)
+_ABSOLUTE_RE = re.compile(
+    r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?\Z", re.S
+)
 _REFERENCE_RE = re.compile(r"([^?#]*)(?:\?([^#]*))?(?:#(.*))?\Z", re.S)
 # WHATWG percent-encode sets (C0, space, non-ASCII and a few ASCII characters per component).
 _PATH_UNSAFE = re.compile(r'[\x00-\x20"<>`{}\x7f-\U0010ffff]')
@@ -169,7 +172,9 @@ _FRAGMENT_UNSAFE = re.compile(r'[\x00-\x20"<>`\x7f-\U0010ffff]')
 _FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
 _IPV6_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]\Z")
 _DOT_SEGMENTS = frozenset({".", "%2e", "%2E"})
-_DOTDOT_SEGMENTS = frozenset({"..", ".%2e", ".%2E", "%2e.", "%2E.", "%2e%2e", "%2E%2E", "%2e%2E", "%2E%2e"})
+_DOTDOT_SEGMENTS = frozenset(
+    {"..", ".%2e", ".%2E", "%2e.", "%2E.", "%2e%2e", "%2E%2E", "%2e%2E", "%2E%2e"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -622,27 +627,101 @@ class _LinkRecord:
     rel: str
     element: str
     hidden: bool
-    own_text: str | None  # the link's text when it is not in the text stream (in <template>)
-    block: int  # index of the nearest block ancestor in _Scan.block_start/block_end
-    start: int
+    block: int  # id of the nearest block ancestor (0: the document)
+    start: int  # absolute index in the text stream where the link's text starts
     end: int = -1
     img_alt: str = ""
+    anchor_text: str = ""
+    context_before: str = ""
+    context_after: str = ""
 
 
 @dataclass(slots=True)
 class _Scan:
     """Everything one walk over the tree collects."""
 
-    chunks: list[str] = field(default_factory=list)
-    # text-stream span [start, end) of every block element, by order of appearance
-    block_start: array = field(default_factory=lambda: array("q", [0]))
-    block_end: array = field(default_factory=lambda: array("q", [0]))
     links: list[_LinkRecord] = field(default_factory=list)
     title: str | None = None
     base_href: str | None = None
     robots: list[str] = field(default_factory=list)
     refresh: str | None = None
     canonical_hrefs: list[str] = field(default_factory=list)
+
+
+class _TextStream:
+    """The page's rendered text in document order, as chunks, keeping only what is still needed.
+
+    Contexts are computed while walking, so the text of a huge page is never held at once:
+    chunks before every open link, every link still collecting its after-context and the last
+    ~130 characters (the before-context of a link yet to come) are dropped now and then.
+    Indices are absolute (as if nothing had been dropped).
+    """
+
+    __slots__ = ("chunks", "dropped", "next_trim", "pending")
+
+    _TRIM_EVERY = 4096  # chunks
+
+    def __init__(self) -> None:
+        self.chunks: list[str] = []
+        self.dropped = 0  # chunks dropped from the front so far
+        self.next_trim = self._TRIM_EVERY
+        self.pending: dict[int, list[_LinkRecord]] = {}  # block id -> links awaiting after-text
+
+    def __len__(self) -> int:
+        return self.dropped + len(self.chunks)
+
+    def text(self, start: int, end: int) -> str:
+        return _collapse("".join(self.chunks[start - self.dropped : end - self.dropped]))
+
+    def before(self, block_start: int, at: int) -> str:
+        lo = max(block_start, self.dropped) - self.dropped
+        return _text_before(self.chunks, lo, at - self.dropped)
+
+    def after(self, at: int, end: int | None = None) -> str:
+        hi = len(self.chunks) if end is None else end - self.dropped
+        return _text_after(self.chunks, at - self.dropped, hi)
+
+    def await_after(self, record: _LinkRecord) -> None:
+        self.pending.setdefault(record.block, []).append(record)
+
+    def close_block(self, block: int) -> None:
+        for record in self.pending.pop(block, ()):
+            record.context_after = self.after(record.end)
+
+    def finish(self) -> None:
+        for block in list(self.pending):
+            self.close_block(block)
+
+    def trim(self, open_links: list[_LinkRecord]) -> None:
+        """Drop the chunks no link can need any more (called when the stream has grown)."""
+        keep = len(self)
+        for block, records in list(self.pending.items()):
+            waiting = []
+            for record in records:
+                after = self.after(record.end)
+                if len(after) < _CONTEXT_CHARS:
+                    waiting.append(record)
+                    keep = min(keep, record.end)
+                else:
+                    record.context_after = after
+            if waiting:
+                self.pending[block] = waiting
+            else:
+                del self.pending[block]
+        for record in open_links:
+            keep = min(keep, record.start)
+        # the before-context of a link yet to come: individually collapsed lengths never exceed
+        # the collapsed length of the joined text, so this keeps at least what it needs
+        kept = 0
+        i = len(self.chunks)
+        while i > 0 and kept <= _CONTEXT_CHARS + 10:
+            i -= 1
+            kept += len(_collapse(self.chunks[i])) + 1
+        keep = min(keep, self.dropped + i)
+        if keep > self.dropped:
+            del self.chunks[: keep - self.dropped]
+            self.dropped = keep
+        self.next_trim = len(self) + max(self._TRIM_EVERY, len(self.chunks))
 
 
 def _collapse(text: str) -> str:
@@ -652,7 +731,9 @@ def _collapse(text: str) -> str:
 # Cheap substring tests that let most class and style attributes skip the exact parse.
 _CLASS_HINT = re.compile(r"hid|sr-only|invisible|d-none|screen-reader")
 _STYLE_HINT = re.compile(r"none|hidden|collapse|visible", re.I)
-_NAMESPACE_SWITCH = {("html", "svg"): "svg", ("svg", "foreignobject"): "html", ("html", "math"): "math"}
+_NAMESPACE_SWITCH = {
+    ("html", "svg"): "svg", ("svg", "foreignobject"): "html", ("html", "math"): "math",
+}
 
 
 def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
@@ -674,15 +755,16 @@ def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
 
 def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpose
     scan = _Scan()
-    chunks = scan.chunks
+    stream = _TextStream()
+    chunks = stream.chunks  # trimmed in place by stream.trim
     # per open element: (visibility flags, namespace it sits in, block, unrendered, link)
     stack: list[tuple] = []
     hide_depth = 0
     vis_hidden = [False]
     unrendered = 0
     namespace = "html"
-    block_start, block_end = scan.block_start, scan.block_end
-    blocks = [0]  # open block elements (indices), the document itself first
+    blocks = [(0, 0)]  # open block elements: (id, stream index where it starts); 0 = document
+    block_count = 0
     open_links: list[_LinkRecord] = []
     hides, vis_flags = _Visibility.HIDES, _Visibility.SHOWS | _Visibility.VIS_HIDDEN
 
@@ -699,14 +781,19 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
                 unrendered -= 1
             if block:
                 chunks.append(" ")
-                block_end[block] = len(chunks)
                 blocks.pop()
+                stream.close_block(block)
             if link is not None:
-                link.end = len(chunks)
                 open_links.pop()
+                if link.end < 0:  # in the text stream (not <area>, not inside <template>)
+                    link.end = len(stream)
+                    link.anchor_text = stream.text(link.start, link.end)
+                    stream.await_after(link)
             tail = el.tail
             if tail and not unrendered:
                 chunks.append(tail)
+                if len(stream) >= stream.next_trim:
+                    stream.trim(open_links)
             continue
         tag = el.tag
         flags = _own_visibility(el, tag)
@@ -725,10 +812,9 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
         link = None
         if tag in _BLOCK_TAGS:
             chunks.append(" ")
-            block = len(block_start)
-            block_start.append(len(chunks))
-            block_end.append(-1)
-            blocks.append(block)
+            block_count += 1
+            block = block_count
+            blocks.append((block, len(stream)))
         elif tag == "br":
             chunks.append(" ")
         elif tag == "a" or tag == "area":
@@ -739,17 +825,22 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
                 if href is None:
                     href = el.get("xlink:href")
             if href is not None:
-                if tag == "area":
-                    own_text = el.get("alt") or ""
-                elif unrendered:
-                    own_text = "".join(el.itertext())
-                else:
-                    own_text = None
+                block_id, block_start = blocks[-1]
                 link = _LinkRecord(
                     el, href, el.get("rel") or "", element,
                     hidden=bool(hide_depth or vis_hidden[-1] or unrendered),
-                    own_text=own_text, block=blocks[-1], start=len(chunks),
+                    block=block_id, start=len(stream),
                 )
+                if tag == "area" or unrendered:
+                    # no text of its own in the stream: <area> has its alt, <template> is unrendered
+                    link.end = link.start
+                    own = el.get("alt") or "" if tag == "area" else "".join(el.itertext())
+                    link.anchor_text = _collapse(own)
+                    if tag == "area" and not unrendered:
+                        link.context_before = stream.before(block_start, link.start)
+                        stream.await_after(link)
+                else:
+                    link.context_before = stream.before(block_start, link.start)
                 scan.links.append(link)
                 open_links.append(link)
         elif tag == "img":
@@ -775,7 +866,7 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
             chunks.append(text)
         stack.append((flags, namespace, block, is_unrendered, link))
         namespace = child_ns
-    block_end[0] = len(chunks)
+    stream.finish()
     return scan
 
 
@@ -900,20 +991,13 @@ def parse_page(
     del root
     for record in scan.links:
         record.el = None
-    chunks, block_start, block_end = scan.chunks, scan.block_start, scan.block_end
     links = []
     for record, decision in zip(scan.links, decisions, strict=True):
         rel = _rel_tokens(record.rel) if record.rel else ()
-        if record.own_text is None:
-            anchor = _collapse("".join(chunks[record.start : record.end]))
-            before = _text_before(chunks, block_start[record.block], record.start)
-            after = _text_after(chunks, record.end, block_end[record.block])
-        else:
-            anchor, before, after = _collapse(record.own_text), "", ""
         links.append(Link(
             href=record.href,
             url=resolve(record.href),
-            anchor_text=anchor,
+            anchor_text=record.anchor_text,
             img_alt=record.img_alt,
             rel=rel,
             nofollow="nofollow" in rel,
@@ -921,13 +1005,12 @@ def parse_page(
             ugc="ugc" in rel,
             position=decision.position,
             hidden=record.hidden,
-            context_before=before,
-            context_after=after,
+            context_before=record.context_before,
+            context_after=record.context_after,
             path=decision.path,
             position_signal=decision.signal,
             element=record.element,
         ))
-    del chunks, scan.chunks
 
     meta_robots = meta_robots_directives(scan.robots)
     x_robots = x_robots_directives(x_robots_tag)
