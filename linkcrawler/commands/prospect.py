@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> ExitStatus:
     # One retry confirms a timeout or a refusal (and waits out one Retry-After); a dead link
     # is not worth five attempts and their backoff.
     overrides["LINKCRAWLER_MAX_ATTEMPTS"] = 2
+    # A site that failed three requests in a row is down: its remaining links end at once
+    # (confirmed timeouts/refusals) instead of each waiting out a growing backoff.
+    overrides["LINKCRAWLER_HOST_MAX_FAILURES"] = 3
     database = open_db(args)
     with database.sessions.begin() as session:
         busy = active_run(session, RUN_KIND)
