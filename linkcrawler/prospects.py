@@ -443,12 +443,19 @@ def outbound_url(page_url: str, link_url: str | None) -> str | None:
     return norm
 
 
+# Links to these are files, not resource pages: --same-site-depth does not fetch them.
+_NOT_PAGES = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".zip", ".gz", ".mp3", ".mp4",
+              ".avi", ".mov", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".exe", ".dmg", ".css", ".js")
+
+
 def internal_url(site_domains: frozenset[str] | set[str], page_url: str, link_url: str | None) -> str | None:
     """The page to follow for --same-site-depth if `link_url` stays on a seed site, else None."""
     if not link_url:
         return None
     norm = normalize_url(link_url)
     if norm is None or registrable_domain(host_of(norm)) != registrable_domain(host_of(page_url)):
+        return None
+    if urlsplit(norm).path.lower().endswith(_NOT_PAGES):
         return None
     return norm if registrable_domain(host_of(norm)) in site_domains else None
 

@@ -255,6 +255,7 @@ def test_outbound_and_internal_links() -> None:
     sites = frozenset({"garden.example"})
     assert internal_url(sites, page, "https://garden.example/more") == "https://garden.example/more"
     assert internal_url(sites, page, "https://tools.example/") is None
+    assert internal_url(sites, page, "https://garden.example/guide.PDF") is None
 
 
 def test_read_seeds(tmp_path: Path) -> None:
