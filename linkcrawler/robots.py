@@ -24,7 +24,9 @@ origin (scheme://host:port), fetched once per origin per run:
   that are not finite non-negative numbers (`abc`, `-5`, `nan`) are ignored; one above
   LINKCRAWLER_MAX_CRAWL_DELAY makes every request to the origin end with FetchError(BLOCKED).
 - robots.txt requests (meta["lc_kind"] == "robots") are never subject to robots rules and are
-  not retried (one answer per run; an error means "disallow", RFC 9309 §2.3.1.4).
+  not retried (one answer per run; an error means "disallow", RFC 9309 §2.3.1.4). Their errback
+  is this middleware's, so an outcome that bypasses process_response/process_exception (an
+  exception raised in an inner middleware's process_response) still resolves the origin.
 
 Decoding (ROB-4): a UTF-8 BOM is dropped; the body is decoded as UTF-8 with undecodable bytes
 replaced; CR, LF and CRLF all end lines; a NUL byte is kept, so a directive whose name contains
@@ -38,7 +40,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from protego import Protego
 from scrapy import Request, signals
@@ -221,9 +223,16 @@ class RobotsTxtMiddleware:
                 "dont_retry": True,
                 "handle_httpstatus_all": True,
             },
+            # Exceptions raised in an inner middleware's process_response (the redirect
+            # middleware's "too many redirects") skip every process_exception and land here.
+            errback=self._robots_failed,
             dont_filter=True,
             priority=1000,
         )
+
+    def _robots_failed(self, failure: Any) -> list[Request]:
+        request = failure.request
+        return [self._resolved(request, self._from_error(request, failure.value))]
 
     def _gate(self, rules: RobotsRules, request: Request) -> None:
         request.meta["lc_googlebot_allowed"] = rules.allows(request.url, GOOGLEBOT)
