@@ -62,7 +62,10 @@ def next_hop(request: Request, location: str, status: int, *, max_redirects: int
     meta.pop("lc_attempts", None)
     for key in ("download_slot", "lc_slot"):
         meta.pop(key, None)
-    return request.replace(url=target, method="GET", body=b"", meta=meta, dont_filter=True)
+    # HEAD stays HEAD (a status check must not turn into a download); anything else is
+    # re-requested with GET, the way browsers follow 301/302/303 (we never send bodies).
+    method = "HEAD" if request.method == "HEAD" else "GET"
+    return request.replace(url=target, method=method, body=b"", meta=meta, dont_filter=True)
 
 
 class RedirectChainMiddleware:
