@@ -24,6 +24,7 @@ import io
 import json
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ def run(eval_dir: Path, pred_path: Path, extract: Callable[[bytes, str], list[Ro
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--eval", help="eval directory (default ../shared/eval, /work/shared/eval)")
-    ap.add_argument("--pred", default=str(REPO / "bench" / "position-pred.jsonl"))
+    ap.add_argument("--pred", default=str(Path(tempfile.gettempdir()) / "linkcrawler-position-pred.jsonl"))
     ap.add_argument("--direct", action="store_true", help="lxml + classify_positions only")
     ap.add_argument("--errors", type=int, default=0, help="show N sample errors per kind")
     args = ap.parse_args(argv)

@@ -23,6 +23,7 @@ import gzip
 import json
 import math
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -303,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"running-text rule alone: {fmt(metrics(d.y, rule.astype(int), d.page))}")
     if args.folds:
         prob = cross_validate(d, p, args.folds)
-        np.save(REPO / "bench" / "position-oof.npy", prob)
+        np.save(Path(tempfile.gettempdir()) / "linkcrawler-position-oof.npy", prob)
         cutoff = best_cutoff(d.y, prob, rule, d.page, args.min_precision)
         cv = metrics(d.y, decide(prob, rule, cutoff), d.page)
         print(f"leave-site-out ({args.folds} folds grouped by site), model + running-text rule, "
