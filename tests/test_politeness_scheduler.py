@@ -18,7 +18,7 @@ class Clock:
 
 def make(delay: float = 1.0) -> tuple[PoliteScheduler, Pacer, Clock]:
     clock = Clock()
-    pacer = Pacer(PacerConfig(delay, 30.0, 2.0, 1.0, 8.0), clock)
+    pacer = Pacer(PacerConfig(delay, 30.0, 2.0, 1.0, 8.0, start_slack=0.0), clock)
     return PoliteScheduler(pacer), pacer, clock
 
 
