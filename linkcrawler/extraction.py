@@ -696,18 +696,20 @@ class _TextStream:
         """Drop the chunks no link can need any more (called when the stream has grown)."""
         keep = len(self)
         for block, records in list(self.pending.items()):
-            waiting = []
+            # records end in stream order, so once one still lacks after-text, so do the rest:
+            # each call looks at one unfinished record per block (no quadratic rescans)
+            done = 0
             for record in records:
                 after = self.after(record.end)
                 if len(after) < _CONTEXT_CHARS:
-                    waiting.append(record)
-                    keep = min(keep, record.end)
-                else:
-                    record.context_after = after
-            if waiting:
-                self.pending[block] = waiting
-            else:
+                    break
+                record.context_after = after
+                done += 1
+            if done == len(records):
                 del self.pending[block]
+                continue
+            del records[:done]
+            keep = min(keep, records[0].end)
         for record in open_links:
             keep = min(keep, record.start)
         # the before-context of a link yet to come: individually collapsed lengths never exceed
@@ -767,6 +769,10 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
     block_count = 0
     open_links: list[_LinkRecord] = []
     hides, vis_flags = _Visibility.HIDES, _Visibility.SHOWS | _Visibility.VIS_HIDDEN
+    # Runs of whitespace-only chunks are stored as one " ": collapsing would merge them anyway,
+    # and it bounds how many chunks hold 120 visible characters (no quadratic context scans on
+    # pages of thousands of empty links).
+    ends_space = True
 
     # comments and processing instructions were dropped by the parser (their neighbouring
     # texts merged), so every node here is an element
@@ -780,7 +786,9 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
             if was_unrendered:
                 unrendered -= 1
             if block:
-                chunks.append(" ")
+                if not ends_space:
+                    chunks.append(" ")
+                    ends_space = True
                 blocks.pop()
                 stream.close_block(block)
             if link is not None:
@@ -791,7 +799,12 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
                     stream.await_after(link)
             tail = el.tail
             if tail and not unrendered:
-                chunks.append(tail)
+                if not tail.isspace():
+                    chunks.append(tail)
+                    ends_space = tail[-1].isspace()
+                elif not ends_space:
+                    chunks.append(" ")
+                    ends_space = True
                 if len(stream) >= stream.next_trim:
                     stream.trim(open_links)
             continue
@@ -811,12 +824,16 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
         block = 0
         link = None
         if tag in _BLOCK_TAGS:
-            chunks.append(" ")
+            if not ends_space:
+                chunks.append(" ")
+                ends_space = True
             block_count += 1
             block = block_count
             blocks.append((block, len(stream)))
         elif tag == "br":
-            chunks.append(" ")
+            if not ends_space:
+                chunks.append(" ")
+                ends_space = True
         elif tag == "a" or tag == "area":
             href = el.get("href")
             element = tag
@@ -863,7 +880,12 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
             scan.title = _collapse("".join(el.itertext()))
         text = el.text
         if text and not unrendered:
-            chunks.append(text)
+            if not text.isspace():
+                chunks.append(text)
+                ends_space = text[-1].isspace()
+            elif not ends_space:
+                chunks.append(" ")
+                ends_space = True
         stack.append((flags, namespace, block, is_unrendered, link))
         namespace = child_ns
     stream.finish()

@@ -194,3 +194,27 @@ def test_50_mib_page_extraction_stays_under_512_mib(big_page: Path) -> None:
 def test_50_mib_page_with_positions_stays_under_512_mib(big_page: Path) -> None:
     peak = _peak_mib("full", big_page)
     assert peak < 512, f"peak RSS {peak} MiB"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<div>" + "<a href=/x></a> " * 30_000 + "</div>",  # no text at all between links
+        "<div>" + "<a href=/x></a><p></p>\n" * 30_000 + "</div>",  # only empty blocks
+        "<div>" + "<a href=/x>x</a>y" * 30_000 + "</div>",  # one character between links
+        "<a href=/all>" + "<p>text</p>" * 30_000,  # one link holding the whole page
+    ],
+    ids=["empty-links", "empty-blocks", "tiny-text", "one-huge-link"],
+)
+def test_many_links_stay_linear(html: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Contexts are found without rescanning the page per link (it once took minutes)."""
+    from linkcrawler import position
+
+    monkeypatch.setattr(position, "classify_positions", lambda root, anchors: [
+        position.PositionDecision(Position.BODY, "", "stub") for _ in anchors])
+    import time
+
+    started = time.process_time()
+    parsed = parse_page(html, URL)
+    assert parsed.links
+    assert time.process_time() - started < 20  # about 1 s on a laptop; quadratic was minutes
