@@ -148,7 +148,9 @@ def default_port(scheme: str) -> int:
 
 
 def refusal_for(request: Request, exc: BaseException | None = None) -> FetchError | None:
-    """The address guard's FetchError if `request` failed because the resolver refused it."""
+    """The resolver's finding as a FetchError, if `request` failed in name resolution: the
+    address guard refused every address (blocked_address), or the name does not exist
+    (domain_gone); None for anything else."""
     from linkcrawler.errors import reason_for_exception
     from linkcrawler.resolver import installed_resolver
 
@@ -162,8 +164,15 @@ def refusal_for(request: Request, exc: BaseException | None = None) -> FetchErro
         port = parts.port or default_port(parts.scheme)
     except ValueError:
         return None
-    detail = resolver.refusal((parts.hostname or "").lower(), port)
-    return None if detail is None else FetchError(Reason.BLOCKED_ADDRESS, detail)
+    host = (parts.hostname or "").lower()
+    detail = resolver.refusal(host, port)
+    if detail is not None:
+        return FetchError(Reason.BLOCKED_ADDRESS, detail)
+    from linkcrawler.resolver import NXDOMAIN
+
+    if resolver.lookup_failure(host) == NXDOMAIN:
+        return FetchError(Reason.DOMAIN_GONE, f"{host} does not exist (NXDOMAIN)")
+    return None
 
 
 class AddressGuardMiddleware:

@@ -35,7 +35,6 @@ def reason_for_exception(exc: BaseException) -> tuple[Reason, str]:
         return exc.reason, exc.detail
     # Imported here so that this module stays importable without Twisted/Scrapy.
     from twisted.internet import error as terr
-    from twisted.web._newclient import ResponseNeverReceived, ResponseFailed
 
     try:
         from scrapy import exceptions as sexc
@@ -43,10 +42,7 @@ def reason_for_exception(exc: BaseException) -> tuple[Reason, str]:
         sexc = None
 
     detail = f"{type(exc).__name__}: {exc}".strip()
-    inner: list[BaseException] = [exc]
-    if isinstance(exc, (ResponseNeverReceived, ResponseFailed)):
-        inner.extend(getattr(f, "value", f) for f in exc.reasons)
-    for e in inner:
+    for e in _causes(exc):
         dns_failure = isinstance(e, terr.DNSLookupError) or (
             sexc is not None and isinstance(e, getattr(sexc, "CannotResolveHostError", ())))
         if dns_failure:
@@ -70,6 +66,26 @@ def reason_for_exception(exc: BaseException) -> tuple[Reason, str]:
     if isinstance(exc, TimeoutError):
         return Reason.TIMEOUT, detail
     return Reason.CONNECTION_ERROR, detail
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps: Twisted's lists of failures, Scrapy's download errors, chained
+    exceptions. The innermost cause decides (a TLS error inside a "download failed")."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo and len(seen) < 20:
+        e = todo.pop(0)
+        if any(e is s for s in seen):
+            continue
+        seen.append(e)
+        nested = list(getattr(e, "reasons", None) or [])
+        nested += [a for arg in e.args for a in (arg if isinstance(arg, list) else [arg])]
+        nested += [e.__cause__, e.__context__]
+        for n in nested:
+            n = getattr(n, "value", n)  # a twisted Failure
+            if isinstance(n, BaseException):
+                todo.append(n)
+    return seen
 
 
 def _is_tls_error(exc: BaseException) -> bool:

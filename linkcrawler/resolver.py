@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -119,7 +120,35 @@ class _FilteringReceiver:
     def resolutionComplete(self) -> None:  # noqa: N802
         if not self.passed and self.refused:
             self.resolver.record_refusal(self.host, self.port, self.refused)
+        elif not self.passed and parse_ip_literal(self.host) is None:
+            # Twisted reports every failed lookup alike; ask once more, in a thread, whether the
+            # name does not exist (NXDOMAIN: the domain is gone) or the resolver did not answer.
+            from twisted.internet import threads
+
+            d = threads.deferToThreadPool(self.resolver.reactor, self.resolver.reactor.getThreadPool(),
+                                          lookup_failure, self.host, self.port)
+            d.addCallback(lambda finding: self.resolver.record_lookup_failure(self.host, finding))
+            d.addBoth(lambda _: self.receiver.resolutionComplete())
+            return
         self.receiver.resolutionComplete()
+
+
+NXDOMAIN = "nxdomain"
+TEMPORARY = "temporary"
+
+
+def lookup_failure(host: str, port: int) -> str | None:
+    """Why `host` does not resolve: NXDOMAIN (EAI_NONAME/EAI_NODATA), TEMPORARY (EAI_AGAIN and
+    other resolver failures), or None if it resolves after all. Blocking: run it in a thread."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+            return NXDOMAIN
+        return TEMPORARY
+    except (UnicodeError, OSError):
+        return TEMPORARY
+    return None
 
 
 @implementer(IHostnameResolver)
@@ -135,6 +164,7 @@ class GuardedResolver:
         self.overrides = sorted(overrides, key=lambda o: o.specificity, reverse=True)
         self.upstream: Any = None
         self._refusals: dict[tuple[str, int], str] = {}
+        self._lookup_failures: dict[str, str] = {}
 
     @classmethod
     def from_settings(cls, settings: Any, reactor: Any) -> GuardedResolver:
@@ -166,6 +196,14 @@ class GuardedResolver:
 
     def refusal(self, host: str, port: int) -> str | None:
         return self._refusals.get((host.lower().rstrip("."), port))
+
+    def record_lookup_failure(self, host: str, finding: str | None) -> None:
+        if finding is not None:
+            self._lookup_failures[host.lower().rstrip(".")] = finding
+
+    def lookup_failure(self, host: str) -> str | None:
+        """NXDOMAIN or TEMPORARY for a host whose lookup failed in this process, else None."""
+        return self._lookup_failures.get(host.lower().rstrip("."))
 
     # --- IHostnameResolver ---------------------------------------------------------------------
 

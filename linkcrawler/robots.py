@@ -266,7 +266,11 @@ class RobotsTxtMiddleware:
         refused = refusal_for(request, exc)
         if refused is not None and origin_of(request.url) == origin:
             return RobotsRules(origin, f"{where}: {refused.detail}", error=refused)
-        _, detail = reason_for_exception(exc)
+        reason, detail = reason_for_exception(exc)
+        if reason is Reason.TLS_ERROR and origin_of(request.url) == origin:
+            # Nothing of the origin is fetched either way (RFC 9309); a broken certificate is
+            # the actionable cause to report, not "robots.txt unavailable".
+            return RobotsRules(origin, f"{where}: {detail}", error=FetchError(reason, f"{where}: {detail}"))
         return self._unavailable(origin, f"{where} unreachable ({detail})")
 
     def _resolved(self, request: Request, rules: RobotsRules) -> Request:

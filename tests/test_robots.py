@@ -172,8 +172,9 @@ def test_rob1_429_5xx_timeout_fetch_nothing(crawl: RobotsCrawl, host: str) -> No
 @pytest.mark.slow
 def test_rob1_refused_and_dns_failure_fetch_nothing(crawl: RobotsCrawl) -> None:
     assert crawl.out[crawl.refused_url]["reason"] == "robots_unavailable"
-    assert crawl.out[crawl.nx_url]["reason"] == "robots_unavailable"
-    assert "robots.txt" in crawl.out[crawl.nx_url]["detail"]
+    # A name that does not exist is reported as such (the page is not fetched either way).
+    assert crawl.out[crawl.nx_url]["reason"] == "domain_gone"
+    assert "NXDOMAIN" in crawl.out[crawl.nx_url]["detail"]
 
 
 @pytest.mark.slow
