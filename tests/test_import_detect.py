@@ -325,6 +325,12 @@ def test_xlsx_workbooks(tmp_path: Path) -> None:
         (2, dt.date(2026, 12, 31), ("xlsx", "q2")),
         (4, None, ()),  # row 3 is blank: skipped, numbering kept
     ]
+    fmt, layout, items = read(made["gsc"], target=TARGET)
+    assert (fmt, layout) == ("gsc", "XLSX workbook, sheet 'Latest links'")
+    assert [(r.line, r.source_url, dict(r.reported)) for r in good(items)] == [
+        (2, "https://blog.gardening-tips.example/best-tools-2024", {"last_crawled": "2024-06-01"}),
+        (3, "https://news.example.org/reviews/widgets?page=2", {"last_crawled": "2024-05-28"}),
+    ]
     _, _, items = read(made["bad"])
     assert bad(items) == [
         (3, "source 'not a url' is not an http(s) URL"),

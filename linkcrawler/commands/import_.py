@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
     from linkcrawler.backlinks import add_backlinks
     from linkcrawler.commands import open_db
     from linkcrawler.importers import BadRow, IgnoredRow, ImportRow, open_import
+    from linkcrawler.importers.prefetch import prefetched
 
     source = open_import(args.file, format=args.format, target=args.target, tags=tuple(args.tag))
     bad: list[BadRow] = []
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
 
     def good_rows() -> Iterator[ImportRow]:
         nonlocal read
-        items = source.items()
+        items = prefetched(source.items())
         for item in items:
             read += 1
             if isinstance(item, ImportRow):

@@ -95,8 +95,8 @@ def open_import(
     try:
         refuse_binary(path)
         if is_xlsx(path):
-            table: TextTable | XlsxTable = XlsxTable(path)
-            layout = "XLSX workbook"
+            table: TextTable | XlsxTable = _pick_sheet(path) if format == "auto" else XlsxTable(path)
+            layout = f"XLSX workbook, sheet {table.sheet!r}" if table.sheet else "XLSX workbook"
         else:
             table = TextTable(path)
             layout = table.layout.describe()
@@ -140,6 +140,26 @@ def open_import(
         check_width=isinstance(table, TextTable),
     )
     return ImportFile(path, fmt, layout, header, columns, table.records, builder, default_target, tags)
+
+
+def _pick_sheet(path: Path) -> XlsxTable:
+    """The first sheet whose header row we recognise: some tools put a summary or the
+    applied filters on a sheet of their own, not always after the data."""
+    names = XlsxTable(path).sheet_names()
+    if len(names) > 1:
+        for name in names:
+            table = XlsxTable(path, name)
+            first = next(iter(table.records()), None)
+            if first is None:
+                continue
+            if _looks_like_url_list(table):
+                return table
+            try:
+                detect(first.cells)
+            except UnknownFormat:
+                continue
+            return table
+    return XlsxTable(path)
 
 
 def _parse_target_option(target: str | None) -> Target | None:
