@@ -102,7 +102,8 @@ class PoliteRetryMiddleware:
     def process_response(self, request: Request, response: Response) -> Request | Response:
         slot = self.pacer.slot_of(request)
         if not is_failure_status(response.status):
-            self.pacer.record_success(slot)
+            # A robots.txt answer (often a static 404) says nothing about whether pages work.
+            self.pacer.record_success(slot, answered=request.meta.get("lc_kind") != "robots")
             return response
         what = f"{response.status} from {request.url}"
         if response.status in RETRY_AFTER_STATUSES:

@@ -89,6 +89,7 @@ class SlotState:
     crawl_delay: float = 0.0
     latency: float | None = None  # smoothed seconds from reaching the downloader to leaving it
     failures: int = 0  # consecutive failed attempts, reset by a success
+    answered: bool = False  # the site gave at least one non-failure response this run
     blocked_until: float = 0.0
     abandoned: FetchError | None = None
 
@@ -207,9 +208,10 @@ class Pacer:
 
     # --- events reported by the middlewares ----------------------------------------------------
 
-    def record_success(self, slot: str, latency: float | None = None) -> None:
+    def record_success(self, slot: str, latency: float | None = None, *, answered: bool = True) -> None:
         st = self.state(slot)
         st.failures = 0
+        st.answered = st.answered or answered
         if latency is not None:
             self.record_latency(slot, latency)
 

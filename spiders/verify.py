@@ -176,6 +176,11 @@ class VerifySpider(scrapy.Spider):
         if is_bot_challenge(response.status, _lower_headers(response), response.body):
             return self._conclude(job, Reason.BLOCKED, f"HTTP {response.status}: a bot challenge page", fetch)
         reason = reason_for_status(response.status)
+        if reason is Reason.PAGE_ERROR and response.status >= 500 and not self._site_answered(response):
+            # A site failing on every request is down, not proof the link is gone: trust
+            # before alarm. A page failing on a site that serves other pages is page_error.
+            return self._conclude(job, Reason.BLOCKED, f"HTTP {response.status} on every request to "
+                                  "this site during the run (site down?); not counted as lost", fetch)
         if reason is not None:
             detail = f"HTTP {response.status}"
             if 300 <= response.status < 400:
@@ -195,6 +200,12 @@ class VerifySpider(scrapy.Spider):
         if refresh is not None:
             return refresh
         return self._assess_links(job, fetch, parsed, response.request)
+
+    def _site_answered(self, response: Response) -> bool:
+        pacer = getattr(self.crawler, "lc_pacer", None)
+        if pacer is None:
+            return True
+        return pacer.state(pacer.slot_of(response.request)).answered
 
     def _meta_refresh(self, response: Response, parsed: ParsedPage) -> list[Any] | None:
         info = parsed.info

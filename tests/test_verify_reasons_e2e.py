@@ -37,7 +37,11 @@ def build(server: LoopbackServer, canary_port: int) -> dict[str, tuple[str, str]
         expected[url] = (status, reason)
 
     server.route("err.test", "/500", Reply(500, "boom"))
+    server.route("err.test", "/ok", Reply(200, LINKED))  # the site serves other pages fine
+    case(server.url("err.test", "/ok"), "live", "found")
     case(server.url("err.test", "/500"), "lost", "page_error")
+    server.route("down.test", "/page", Reply(502, "bad gateway"))
+    case(server.url("down.test", "/page"), "unverified", "blocked")
     server.route("err.test", "/400", Reply(400, "bad"))
     case(server.url("err.test", "/400"), "lost", "page_error")
     server.route("flaky.test", "/page", Replies(Reply(503), Reply(503), Reply(200, LINKED)))
