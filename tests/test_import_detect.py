@@ -297,6 +297,14 @@ def test_encodings_are_sniffed_from_bom_and_nul_pattern() -> None:
     assert sniff_encoding("é,ü".encode()) == ("utf-8", "UTF-8")
 
 
+def test_nul_characters_make_a_bad_row(tmp_path: Path) -> None:
+    p = tmp_path / "nul.csv"
+    p.write_bytes(b"source_url,target_url,notes\nhttps://a.example/x,acme.com,a\x00b\nhttps://b.example/y,acme.com,ok\n")
+    _, _, items = read(p)
+    assert bad(items) == [(2, "a NUL character (is this a binary file?)")]
+    assert len(good(items)) == 1
+
+
 def test_legacy_xls_and_empty_files_are_refused(tmp_path: Path) -> None:
     xls = tmp_path / "old.xls"
     xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)

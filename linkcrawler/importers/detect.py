@@ -190,18 +190,23 @@ class TextTable:
                     text = text.lstrip("\ufeff")
                 if UNDECODABLE in text:
                     yield Record(n, (text,), _undecodable(self.layout))
+                elif "\x00" in text:
+                    yield Record(n, (text,), "a NUL character (is this a binary file?)")
                 else:
                     yield Record(n, (text,))
 
     def records(self) -> Iterator[Record]:
         """CSV records with the physical line each starts on; blank lines are left out."""
         with self._open() as f:
-            marked = [False]
+            marked: list[str | None] = [None]
 
             def watched() -> Iterator[str]:
                 for line in f:
                     if UNDECODABLE in line:
-                        marked[0] = True
+                        marked[0] = _undecodable(self.layout)
+                    elif "\x00" in line:
+                        # No database text column takes NUL (PostgreSQL refuses it outright).
+                        marked[0] = "a NUL character (is this a binary file?)"
                     yield line
 
             reader = csv.reader(watched(), delimiter=self.layout.delimiter or ",")
@@ -214,14 +219,14 @@ class TextTable:
                 except csv.Error as exc:
                     yield Record(start, (), f"unreadable CSV ({exc})")
                     start = reader.line_num + 1
-                    marked[0] = False
+                    marked[0] = None
                     continue
                 line, start = start, reader.line_num + 1
                 if self.sep_hint_line and line == self.sep_hint_line:
                     continue
                 if marked[0]:
-                    marked[0] = False
-                    yield Record(line, tuple(cells), _undecodable(self.layout))
+                    yield Record(line, tuple(cells), marked[0])
+                    marked[0] = None
                     continue
                 if line == 1 and cells:
                     cells[0] = cells[0].lstrip("\ufeff")
