@@ -94,8 +94,9 @@ def _insert_ignore(
     Per-row work in SQLAlchemy (parameter processing, multi-row VALUES rendering) and, on
     PostgreSQL, psycopg re-parsing each huge multi-row statement, took most of the time of a
     large import. So the statement is built with Core once per batch and the rows bypass
-    per-row processing: on PostgreSQL the batch travels as one array per column through
-    unnest (one statement), on SQLite through the driver's executemany (a loop in C).
+    per-row processing: on PostgreSQL the batch travels as one JSON document expanded by
+    json_to_recordset (one statement), on SQLite through the driver's executemany (a loop
+    in C).
     Values must therefore already be what the driver stores: str, int, None, dates as ISO
     text on SQLite, JSON as text. `constants` are the same for every row (import time...)."""
     if not rows:

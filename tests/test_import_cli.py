@@ -124,3 +124,10 @@ def test_default_database_is_created_in_working_directory(tmp_path: Path) -> Non
     proc = cli("import", str(FIX / "csv_minimal.csv"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "data" / "linkcrawler.db").exists()
+
+
+def test_unreachable_database_exits_3() -> None:
+    proc = cli("import", str(FIX / "csv_minimal.csv"), "--db", "postgresql+psycopg://u:secret@127.0.0.1:1/x")
+    assert proc.returncode == 3
+    assert "database unavailable" in proc.stderr
+    assert "secret" not in proc.stderr
