@@ -93,6 +93,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -657,7 +658,7 @@ class _TextStream:
     Indices are absolute (as if nothing had been dropped).
     """
 
-    __slots__ = ("chunks", "dropped", "next_trim", "pending")
+    __slots__ = ("chunks", "dropped", "ends_space", "next_trim", "pending")
 
     _TRIM_EVERY = 4096  # chunks
 
@@ -666,6 +667,23 @@ class _TextStream:
         self.dropped = 0  # chunks dropped from the front so far
         self.next_trim = self._TRIM_EVERY
         self.pending: dict[int, list[_LinkRecord]] = {}  # block id -> links awaiting after-text
+        # Runs of whitespace-only chunks are stored as one " ": collapsing would merge them
+        # anyway, and it bounds how many chunks hold 120 visible characters (no quadratic
+        # context scans on pages of thousands of empty links).
+        self.ends_space = True
+
+    def add(self, text: str) -> None:
+        if not text.isspace():
+            self.chunks.append(text)
+            self.ends_space = text[-1].isspace()
+        elif not self.ends_space:
+            self.space()
+
+    def space(self) -> None:
+        """A word boundary (block edges, <br>)."""
+        if not self.ends_space:
+            self.chunks.append(" ")
+            self.ends_space = True
 
     def __len__(self) -> int:
         return self.dropped + len(self.chunks)
@@ -758,7 +776,6 @@ def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
 def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpose
     scan = _Scan()
     stream = _TextStream()
-    chunks = stream.chunks  # trimmed in place by stream.trim
     # per open element: (visibility flags, namespace it sits in, block, unrendered, link)
     stack: list[tuple] = []
     hide_depth = 0
@@ -769,10 +786,6 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
     block_count = 0
     open_links: list[_LinkRecord] = []
     hides, vis_flags = _Visibility.HIDES, _Visibility.SHOWS | _Visibility.VIS_HIDDEN
-    # Runs of whitespace-only chunks are stored as one " ": collapsing would merge them anyway,
-    # and it bounds how many chunks hold 120 visible characters (no quadratic context scans on
-    # pages of thousands of empty links).
-    ends_space = True
 
     # comments and processing instructions were dropped by the parser (their neighbouring
     # texts merged), so every node here is an element
@@ -786,9 +799,7 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
             if was_unrendered:
                 unrendered -= 1
             if block:
-                if not ends_space:
-                    chunks.append(" ")
-                    ends_space = True
+                stream.space()
                 blocks.pop()
                 stream.close_block(block)
             if link is not None:
@@ -799,12 +810,7 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
                     stream.await_after(link)
             tail = el.tail
             if tail and not unrendered:
-                if not tail.isspace():
-                    chunks.append(tail)
-                    ends_space = tail[-1].isspace()
-                elif not ends_space:
-                    chunks.append(" ")
-                    ends_space = True
+                stream.add(tail)
                 if len(stream) >= stream.next_trim:
                     stream.trim(open_links)
             continue
@@ -824,16 +830,12 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
         block = 0
         link = None
         if tag in _BLOCK_TAGS:
-            if not ends_space:
-                chunks.append(" ")
-                ends_space = True
+            stream.space()
             block_count += 1
             block = block_count
             blocks.append((block, len(stream)))
         elif tag == "br":
-            if not ends_space:
-                chunks.append(" ")
-                ends_space = True
+            stream.space()
         elif tag == "a" or tag == "area":
             href = el.get("href")
             element = tag
@@ -880,12 +882,7 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
             scan.title = _collapse("".join(el.itertext()))
         text = el.text
         if text and not unrendered:
-            if not text.isspace():
-                chunks.append(text)
-                ends_space = text[-1].isspace()
-            elif not ends_space:
-                chunks.append(" ")
-                ends_space = True
+            stream.add(text)
         stack.append((flags, namespace, block, is_unrendered, link))
         namespace = child_ns
     stream.finish()
@@ -965,20 +962,32 @@ def _positions(root, records: list[_LinkRecord]) -> list:  # noqa: ANN001
     except Exception as exc:  # noqa: BLE001 - a classifier bug must not lose the page's links
         problem = f"{type(exc).__name__}: {exc}"[:200]
     log.warning("position classifier failed, links reported as body: %s", problem)
-    path_of = getattr(_position, "element_path", None)
+    steps: dict = {}  # element -> its path step, shared by all links (flat pages stay linear)
     return [
         _position.PositionDecision(
-            Position.BODY, _safe_path(path_of, el), f"position classifier failed: {problem}"
+            Position.BODY, _fallback_path(el, steps), f"position classifier failed: {problem}"
         )
         for el in anchors
     ]
 
 
-def _safe_path(path_of, el) -> str:  # noqa: ANN001
-    try:
-        return path_of(el) if path_of is not None else ""
-    except Exception:  # noqa: BLE001
-        return ""
+def _fallback_path(el, steps: dict) -> str:  # noqa: ANN001
+    """The element path in position.py's format, for when its classifier failed."""
+    parts = []
+    node = el
+    while node is not None:
+        parent = node.getparent()
+        if node not in steps and parent is not None:
+            tags = [child.tag for child in parent]
+            counts = Counter(t for t in tags if isinstance(t, str))
+            seen: Counter = Counter()
+            for child, tag in zip(parent, tags, strict=True):
+                if isinstance(tag, str):
+                    seen[tag] += 1
+                    steps[child] = f"{tag}[{seen[tag]}]" if counts[tag] > 1 else tag
+        parts.append(steps.get(node, node.tag if isinstance(node.tag, str) else ""))
+        node = parent
+    return "/".join(reversed(parts))
 
 
 def parse_page(
