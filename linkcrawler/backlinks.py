@@ -26,7 +26,6 @@ from linkcrawler.db import Backlink, BacklinkSource, BacklinkTag, Page, Result, 
 
 if TYPE_CHECKING:
     from linkcrawler.importers.rows import ImportRow
-    from linkcrawler.urls import Target
 
 BATCH_SIZE = 20_000
 # SQLite's default page cache (2 MiB) thrashes once the unique indexes of a large import
@@ -217,16 +216,17 @@ def _add_batch(
     page_ids = _upsert_pages(session, rows)
 
     # Targets repeat a lot (one per site or page of the user's): derive their columns once.
-    targets: dict[Target, tuple[str, str, str, str]] = {}
+    # Keyed by the text as written: a str hashes once, a Target dataclass on every lookup.
+    targets: dict[str, tuple[str, str, str, str]] = {}
     keyed: list[tuple[tuple[int, str], ImportRow]] = []
     # Every distinct backlink of the batch is offered; the unique key drops those that exist,
     # and the rowcount says how many were new.
     pending: dict[tuple[int, str], tuple[Any, ...]] = {}
     for row in rows:
-        target = targets.get(row.target)
+        target = targets.get(row.target.raw)
         if target is None:
             t = row.target
-            target = targets[t] = (url_hash(t.key), t.raw.strip(), t.kind.value, t.norm)
+            target = targets[t.raw] = (url_hash(t.key), t.raw.strip(), t.kind.value, t.norm)
         tkey = target[0]
         key = (page_ids[row.page_url], tkey)
         keyed.append((key, row))
@@ -237,8 +237,10 @@ def _add_batch(
             key[0], row.source_url, target[1], target[2], target[3], tkey, row.expected_anchor,
             row.expected_rel.value if row.expected_rel else None, expires, row.notes,
         )
+    # In key order, every index of the batch is appended to instead of written at random
+    # places (the same for tags and sources below): fewer pages touched per batch.
     added = _insert_ignore(
-        session, _BACKLINKS, _BACKLINK_COLUMNS, list(pending.values()),
+        session, _BACKLINKS, _BACKLINK_COLUMNS, [pending[k] for k in sorted(pending)],
         conflict=("page_id", "target_key"), constants={"created_at": now},
     )
     backlink_ids = _existing_backlinks(session, {page_id for page_id, _ in pending})
@@ -253,10 +255,10 @@ def _add_batch(
             reported = json.dumps(dict(row.reported), ensure_ascii=False) if row.reported else "{}"
             source_rows[backlink_id] = (backlink_id, reported)
     tags_added = _insert_ignore(
-        session, _TAGS, ("backlink_id", "tag"), list(tag_rows), conflict=("backlink_id", "tag")
+        session, _TAGS, ("backlink_id", "tag"), sorted(tag_rows), conflict=("backlink_id", "tag")
     )
     sources_added = _insert_ignore(
-        session, _SOURCES, ("backlink_id", "reported"), list(source_rows.values()),
+        session, _SOURCES, ("backlink_id", "reported"), [source_rows[b] for b in sorted(source_rows)],
         conflict=("backlink_id", "tool"),
         constants={"tool": tool, "file_name": file_name, "imported_at": now},
     )

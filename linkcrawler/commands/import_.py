@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> ExitStatus:
-    from linkcrawler.backlinks import add_backlinks
+    from linkcrawler.backlinks import BATCH_SIZE, add_backlinks
     from linkcrawler.commands import open_db
     from linkcrawler.importers import BadRow, IgnoredRow, ImportRow, open_import
     from linkcrawler.importers.prefetch import prefetched
@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
 
     def good_rows() -> Iterator[ImportRow]:
         nonlocal read
-        items = prefetched(source.items())
+        # Enough read ahead to cover one whole storage batch, so reading never waits for it.
+        items = prefetched(source.items(), chunk=2000, depth=max(8, 2 * BATCH_SIZE // 2000))
         for item in items:
             read += 1
             if isinstance(item, ImportRow):
