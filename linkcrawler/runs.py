@@ -173,13 +173,15 @@ def backlink_spec(backlink: Backlink) -> BacklinkSpec:
     )
 
 
-def iter_pending_jobs(sessions: sessionmaker[Session], run_id: int, batch: int = 500) -> Iterator[PageJob]:
-    """Stream the pages left to fetch, each with its pending backlinks, in page id order.
+def iter_pending_jobs(sessions: sessionmaker[Session], run_id: int, batch: int = 500,
+                      after_page: int = 0) -> Iterator[PageJob]:
+    """Stream the pages left to fetch, each with its pending backlinks, in page id order,
+    starting after page id `after_page` (so a reader interrupted by an outage can go on).
 
     Each batch uses its own short transaction, so readers and the result writer are never
     blocked by a long-lived read, and memory stays bounded by `batch` pages.
     """
-    last_page = 0
+    last_page = after_page
     while True:
         with sessions() as session:
             run = session.get(Run, run_id)

@@ -36,6 +36,7 @@ class ResultStoragePipeline:
         self.outage_since: float | None = None
         self.written = 0
         self._timer: Any = None
+        self._closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ResultStoragePipeline:
@@ -82,8 +83,12 @@ class ResultStoragePipeline:
             now = time.monotonic()
             self.outage_since = self.outage_since or now
             logger.warning("database write failed, will retry: %s", mask_secrets(str(exc.orig)))
-            if now - self.outage_since > self.outage_seconds and self.crawler.engine:
-                self.crawler.engine.close_spider_async(reason=DATABASE_UNAVAILABLE)
+            if now - self.outage_since > self.outage_seconds and self.crawler.engine and not self._closing:
+                # Scrapy's coroutines await asyncio futures: run them the way Scrapy does.
+                from scrapy.utils.defer import deferred_from_coro
+
+                self._closing = True
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason=DATABASE_UNAVAILABLE))
             return False
         self.outage_since = None
         return True
@@ -101,6 +106,7 @@ class ResultStoragePipeline:
             self.buffer = []
 
     def close_spider(self) -> None:
+        self._closing = True  # the spider is closing already: never ask for it again
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         deadline = time.monotonic() + self.outage_seconds

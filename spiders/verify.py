@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, StopDownload
+from sqlalchemy.exc import DBAPIError, OperationalError
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from linkcrawler.commands import mask_secrets
 from linkcrawler.db import Database, open_database
 from linkcrawler.enums import Reason, Status
 from linkcrawler.errors import FetchError, reason_for_exception
@@ -93,6 +96,7 @@ class VerifySpider(scrapy.Spider):
         spider.max_target_checks = settings.getint("LINKCRAWLER_MAX_TARGET_CHECKS_PER_PAGE")
         spider.meta_refresh_max_delay = settings.getfloat("LINKCRAWLER_META_REFRESH_MAX_DELAY")
         spider.recheck_delay = settings.getfloat("LINKCRAWLER_RECHECK_DELAY")
+        spider.outage_seconds = settings.getfloat("LINKCRAWLER_DB_OUTAGE_SECONDS")
         spider.max_redirects = settings.getint("LINKCRAWLER_MAX_REDIRECTS")
         crawler.signals.connect(spider._keep_open, signal=signals.spider_idle)
         crawler.signals.connect(spider._stop_target_body, signal=signals.headers_received)
@@ -103,12 +107,29 @@ class VerifySpider(scrapy.Spider):
     async def start(self):  # noqa: ANN201 - an async generator of requests
         assert self.database is not None and self.run_id is not None
         scheduler = self.crawler.engine.scheduler
-        for job in iter_pending_jobs(self.database.sessions, self.run_id):
-            # Read from the database only as fast as the crawl drains: a million backlinks
-            # never sit in memory at once.
-            while scheduler is not None and len(scheduler) >= self.start_buffer:
-                await asyncio.sleep(0.05)
-            yield self.page_request(job)
+        last_page, outage_since = 0, None
+        while True:
+            try:
+                for job in iter_pending_jobs(self.database.sessions, self.run_id, after_page=last_page):
+                    outage_since = None
+                    # Read from the database only as fast as the crawl drains: a million
+                    # backlinks never sit in memory at once.
+                    while scheduler is not None and len(scheduler) >= self.start_buffer:
+                        await asyncio.sleep(0.05)
+                    last_page = job.page_id
+                    yield self.page_request(job)
+                return
+            except (OperationalError, DBAPIError) as exc:
+                # The database is away: wait for it (the pipeline keeps results meanwhile),
+                # up to the same limit the result writer allows, then end the run unfinished.
+                outage_since = outage_since or time.monotonic()
+                if time.monotonic() - outage_since > self.outage_seconds:
+                    # Stop reading; the result writer, which sees the same outage, ends the run.
+                    logger.error("database unavailable for %.0f s; no more pages are read: %s",
+                                 self.outage_seconds, mask_secrets(str(exc.orig)))
+                    return
+                logger.warning("database read failed, will retry: %s", mask_secrets(str(exc.orig)))
+                await asyncio.sleep(1.0)
 
     def page_request(self, job: PageJob, *, recheck: bool = False) -> Request:
         return Request(

@@ -81,19 +81,43 @@ def run(args: argparse.Namespace) -> ExitStatus:
     reason = run_spider(VerifySpider, overrides, run_id=run_id, db=database.engine.url.render_as_string(
         hide_password=False))
 
-    with database.sessions() as session:
-        run = session.get(Run, run_id)
-        assert run is not None
-        state = RunState(run.state)
-        if state is RunState.RUNNING:  # the process was stopped before the pipeline could tell
-            state = RunState.INTERRUPTED
-        print_summary(session, run_id, state, reason, file=sys.stdout)
-        findings = (_findings(session, run_id, args.fail_on, args.confirm)
-                    if state is RunState.COMPLETED else False)
-        _notify(session, run_id, args.notify, args.confirm)
+    def conclude() -> tuple[RunState, bool]:
+        with database.sessions() as session:
+            run = session.get(Run, run_id)
+            assert run is not None
+            state = RunState(run.state)
+            if state is RunState.RUNNING:  # stopped before the pipeline could record it
+                state = RunState.INTERRUPTED
+            print_summary(session, run_id, state, reason, file=sys.stdout)
+            findings = (_findings(session, run_id, args.fail_on, args.confirm)
+                        if state is RunState.COMPLETED else False)
+        return state, findings
+
+    state, findings = _retrying(conclude, overrides.get("LINKCRAWLER_DB_OUTAGE_SECONDS"))
+    if state is RunState.COMPLETED:
+        with database.sessions() as session:
+            _notify(session, run_id, args.notify, args.confirm)
     if state is not RunState.COMPLETED:
         return ExitStatus.RUN_FAILED
     return ExitStatus.FINDINGS if findings else ExitStatus.OK
+
+
+def _retrying(work: Any, limit: Any) -> Any:
+    """Run `work`, retrying while the database is unreachable, for as long as a run would."""
+    import time
+
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from linkcrawler import settings as defaults
+
+    deadline = time.monotonic() + float(limit if limit is not None else defaults.LINKCRAWLER_DB_OUTAGE_SECONDS)
+    while True:
+        try:
+            return work()
+        except (OperationalError, DBAPIError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
 
 
 def _run_id(text: str) -> int:
