@@ -237,7 +237,8 @@ def running_text(x: np.ndarray) -> np.ndarray:
     """The classifier's running-text rule (body whatever the model says), on feature rows."""
     col = {name: x[:, i] for i, name in enumerate(FEATURE_NAMES)}
     region = sum(col[f"rule_{p}"] for p in ("header", "nav", "footer", "sidebar", "comments")) > 0
-    return ((col["blk_p"] > 0) & (col["in_top_parent"] > 0) & (col["blk_plain"] >= _RUNNING_PLAIN)
+    prose = (col["blk_p"] + col["blk_li"] + col["blk_cell"] + col["blk_quote"]) > 0
+    return (prose & (col["in_top_parent"] > 0) & (col["blk_plain"] >= _RUNNING_PLAIN)
             & (col["blk_link_density"] <= _RUNNING_DENSITY) & ~region)
 
 
@@ -335,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
             "features": list(FEATURE_NAMES),
             "base": model["base"],
             "max_depth": model["max_depth"],
-            "trees": [{k: [round(v, 6) if isinstance(v, float) else v for v in tree[k]]
+            # thresholds keep full precision: they are feature values (1/3, log1p(n), ...)
+            # and a rounded one sends every link exactly at it down the other branch
+            "trees": [{k: [round(v, 6) if k == "value" else v for v in tree[k]]
                        for k in ("feature", "threshold", "left", "right", "value")}
                       for tree in model["trees"]],
         }

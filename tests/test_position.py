@@ -80,6 +80,17 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (B, "html/body/div[3]/div/p[1]/a"),
         (F, "html/body/div[4]/a"),
     ],
+    # running text in <p>, <li>, a table cell and <blockquote> of the main text: body even
+    # where the paragraph is short ("Read the plan before the meeting.": 24 characters of prose)
+    "running_text_blocks": [
+        (N, "html/body/nav/ul/li[1]/a"),
+        (N, "html/body/nav/ul/li[2]/a"),
+        (B, "html/body/div/p[2]/a"),
+        (B, "html/body/div/ul/li[1]/a"),
+        (B, "html/body/div/table/tr/td[2]/a"),
+        (B, "html/body/div/blockquote/a"),
+        (F, "html/body/footer/a"),
+    ],
     "sidebar_wrapper_most_text": [
         (N, "html/body/div[1]/a"),
         (B, "html/body/div[2]/p[1]/a"),
