@@ -29,6 +29,9 @@ How a position is decided
    one, the nearest region name above it, else where it sits relative to the main text block
    (a box inside it: sidebar; before it: nav or header; after it: footer).
 3. Without the model file, step 1 alone decides and everything else is body.
+4. Huge pages (more than MAX_MODEL_LINKS links or MAX_MODEL_ELEMENTS elements) take a bounded
+   path in one streaming walk: step 1, then the running-text rule, else boilerplate placed as
+   in step 2; no model (see _classify_bounded). Signals there end in `bounded path (N links)`.
 
 `path` is the element path of the link from the root, e.g. `html/body/footer/nav/ul/li[3]/a`:
 local tag names (namespaces dropped, so SVG links end in `/a`) joined by `/`, each followed by
@@ -930,15 +933,43 @@ def _boilerplate_position(facts: _LinkFacts, page: _Page) -> tuple[Position, str
     return Position.SIDEBAR, f"{density}, outside the main text"
 
 
+# Pages bigger than this go down the bounded path (see _classify_bounded): the per-element
+# measurements of the full path cost ~460 bytes per element and its features ~4 KB per link,
+# which on a 50 MiB page of 114k links (457k elements) came to 1.8 GiB. Real article pages are
+# far below both caps (the 181 eval pages: at most 1,600 elements and 592 links).
+MAX_MODEL_LINKS = 5_000
+MAX_MODEL_ELEMENTS = 50_000
+_CHUNK = 1024  # links whose features and model tensors exist at once on the full path
+
+
 def classify_positions(root, anchors: Sequence | Iterable) -> list[PositionDecision]:  # noqa: ANN001
     """One decision per link element in `anchors`, in the same order (see module docstring)."""
     anchors = list(anchors)
+    if not anchors:
+        return []
+    if len(anchors) > MAX_MODEL_LINKS or _more_elements_than(root, MAX_MODEL_ELEMENTS):
+        return _classify_bounded(root, anchors)
     page = _measure(root)
     n = len(anchors)
-    facts = [_link_facts(a, i, n, page) for i, a in enumerate(anchors)]
     model = _shipped_model()
-    probs = model.probabilities([fa.features for fa in facts]) if model else None
     out: list[PositionDecision] = []
+    for start in range(0, n, _CHUNK):
+        chunk = anchors[start:start + _CHUNK]
+        facts = [_link_facts(a, start + i, n, page) for i, a in enumerate(chunk)]
+        probs = model.probabilities([fa.features for fa in facts]) if model else None
+        _decide_chunk(chunk, facts, probs, model, page, out)
+    return out
+
+
+def _more_elements_than(root, cap: int) -> bool:  # noqa: ANN001
+    for k, _ in enumerate(root.iter()):
+        if k >= cap:
+            return True
+    return False
+
+
+def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model | None,
+                  page: _Page, out: list) -> None:
     for k, (a, fa) in enumerate(zip(anchors, facts, strict=True)):
         path = element_path(a, page)
         region = fa.region
@@ -964,4 +995,222 @@ def classify_positions(root, anchors: Sequence | Iterable) -> list[PositionDecis
             continue
         pos, why = _boilerplate_position(fa, page)
         out.append(PositionDecision(pos, path, f"{why}; model {p:.2f}"))
+
+
+# --- the bounded path for huge pages ----------------------------------------------------------
+#
+# One streaming walk (lxml iterwalk) keeps only the current chain of ancestors; per link it
+# keeps its path, the region marks above it, the nearest region name, its text offset and its
+# nearest block's measurements. Decisions, in order:
+#   1. the outermost region mark above the link, exactly as on the full path (a name on a
+#      container holding half the page's text is a misnamed wrapper and marks nothing);
+#   2. running text: the link's nearest block is a <p>, <li>, table cell or <blockquote> with at
+#      least 20 characters that are not link text, link density <= 0.3, inside the main text
+#      block or beside it (same main-text-block score as the full path): body;
+#   3. everything else is boilerplate, placed like a link the model rejects (nearest region
+#      name, else a box inside / before / after the main text block).
+# No learned model runs here, so a link without prose around it is never body: on a huge page a
+# missed body link is the cheaper error than thousands of invented ones. Memory is the tree plus
+# ~200 bytes per link; time is linear in the elements.
+
+
+class _Frame:
+    """One open element of the streaming walk."""
+
+    __slots__ = ("tag", "path", "text", "links", "para", "direct", "score", "start", "end",
+                 "offset", "counts", "seen", "pending", "marks", "mark", "name_hit",
+                 "in_section", "block", "skip", "parent")
+
+    def __init__(self, tag: str, path: str, parent: _Frame | None) -> None:
+        self.tag = tag
+        self.path = path
+        self.parent = parent
+        self.text = self.links = self.para = self.direct = 0
+        self.score = 0.0
+        self.start = self.end = self.offset = 0
+        self.counts: dict[str, int] | None = None  # tags of the element children
+        self.seen: dict[str, int] | None = None  # of them, how many started so far
+        self.pending: list | None = None  # records of links whose nearest block this is
+        self.marks: tuple = ()  # region marks at or above, outermost first
+        self.mark: _BoundedMark | None = None  # this element's own mark
+        self.name_hit: tuple | None = None
+        self.in_section = False  # below article/aside/main/nav/section
+        self.block: _Frame | None = None
+        self.skip = False  # script, style, ...: no visible text
+
+
+class _BoundedMark:
+    """A region mark met on the walk; `text` is known when its element ends."""
+
+    __slots__ = ("position", "signal", "decides", "text")
+
+    def __init__(self, position: Position, signal: str, decides: bool) -> None:
+        self.position = position
+        self.signal = signal  # "landmark <footer> at html/body/footer"
+        self.decides = decides  # landmark, role or comments: no wrapper exemption
+        self.text = 0
+
+
+def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: ANN001, C901, PLR0912, PLR0915
+    from lxml import etree
+
+    where = {a: k for k, a in enumerate(anchors)}
+    # per link: [path, marks, name_hit, text offset, ordinal, block tag, plain chars, density]
+    records: list[list | None] = [None] * len(anchors)
+    stack: list[_Frame] = []
+    ordinal = seen_text = 0
+    body_text: int | None = None
+    best = 0.0
+    top: _Frame | None = None
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = _local(el.tag)
+        if not tag:
+            continue  # comments, processing instructions
+        if event == "start":
+            parent = stack[-1] if stack else None
+            if parent is None:
+                frame = _Frame(tag, tag, None)
+            else:
+                if parent.counts is None:
+                    counts: dict[str, int] = {}
+                    for child in el.getparent():
+                        t = _local(child.tag)
+                        if t:
+                            counts[t] = counts.get(t, 0) + 1
+                    parent.counts, parent.seen = counts, {}
+                n = parent.seen[tag] = parent.seen.get(tag, 0) + 1
+                step = f"{tag}[{n}]" if parent.counts.get(tag, 0) > 1 else tag
+                frame = _Frame(tag, f"{parent.path}/{step}", parent)
+                frame.skip = parent.skip
+                frame.in_section = parent.in_section
+                frame.marks, frame.name_hit, frame.block = parent.marks, parent.name_hit, parent.block
+            frame.start = ordinal
+            ordinal += 1
+            frame.skip = frame.skip or tag in _SKIP_TEXT_TAGS
+            frame.offset = seen_text
+            own = 0 if frame.skip else len((el.text or "").strip())
+            frame.text = frame.direct = own
+            seen_text += own
+            k = where.get(el)
+            if k is not None:  # what is above the link decides, not the link itself
+                block = frame.block or (stack[0] if stack else frame)
+                rec = [frame.path, frame.marks, frame.name_hit, frame.offset, frame.start,
+                       "", 0, 1.0]
+                records[k] = rec
+                if block.pending is None:
+                    block.pending = []
+                block.pending.append(rec)
+            if tag not in ("html", "body"):  # body classes describe the template
+                mark = _region_mark(el, tag, frame.in_section)
+                if mark is not None:
+                    decides = mark.signal.startswith(("landmark", "role")) or (
+                        mark.position is Position.COMMENTS)
+                    frame.mark = _BoundedMark(mark.position, f"{mark.signal} at {frame.path}",
+                                              decides)
+                    frame.marks = (*frame.marks, frame.mark)
+                hit = _names_info(el)[1]
+                if hit is not None:
+                    frame.name_hit = (hit[0], f"{hit[1]} at {frame.path}")
+            frame.in_section = frame.in_section or tag in _SECTIONING
+            if tag in _BLOCK_TAGS:
+                frame.block = frame
+            stack.append(frame)
+            continue
+        # end of an element: its measurements are complete
+        frame = stack.pop()
+        frame.end = ordinal
+        total = frame.text
+        links = total if tag in _LINK_TAGS else frame.links
+        parent = frame.parent
+        if not frame.skip:
+            is_para = tag in _PARA_TAGS or (
+                frame.direct >= _DIRECT_TEXT_PARA and tag not in _LINK_TAGS)
+            if is_para and total >= _PARA_MIN and links < 0.5 * total:
+                frame.para = total  # (as _measure: paragraph text credited upwards)
+                unit = 1.0 + min(total / 100.0, 3.0)
+                if parent is not None:
+                    parent.score += unit
+                    if parent.parent is not None:
+                        parent.parent.score += unit / 2
+        if frame.score > 0 and total:
+            s = frame.score * (1.0 - links / total)
+            if s > best:
+                best, top = s, frame
+        if frame.mark is not None:
+            frame.mark.text = total
+        if frame.pending:
+            density = links / total if total else 1.0
+            for rec in frame.pending:
+                rec[5], rec[6], rec[7] = tag, total - links, density
+            frame.pending = None
+        frame.counts = frame.seen = None
+        if tag == "body" and body_text is None:
+            body_text = total
+        if parent is not None:
+            tail = 0 if parent.skip else len((el.tail or "").strip())
+            seen_text += tail
+            parent.text += (0 if frame.skip else total) + tail
+            parent.links += 0 if frame.skip else links
+            parent.para += frame.para
+            parent.direct += tail
+    page_text = body_text if body_text is not None else seen_text
+    return _bounded_decisions(anchors, records, top, page_text)
+
+
+_PROSE_TAGS = {"p": "<p>", "li": "<li>", "td": "a table cell", "th": "a table cell",
+               "dd": "a table cell", "dt": "a table cell", "blockquote": "<blockquote>"}
+_RUNNING_PLAIN_CHARS = 20
+
+
+def _bounded_decisions(anchors: list, records: list, top: _Frame | None,
+                       page_text: int) -> list[PositionDecision]:
+    note = f"bounded path ({len(anchors)} links)"
+    if top is not None:
+        inside = top.parent if top.parent is not None else top
+        lo, hi = inside.start, inside.end
+        t_lo, t_hi = top.start, top.end
+        top_start, top_end = top.offset, top.offset + top.text
+    signals: dict[tuple, str] = {}  # decisions repeat: one string per distinct signal
+    out: list[PositionDecision] = []
+    for a, rec in zip(anchors, records, strict=True):
+        if rec is None:  # not under root: should not happen
+            out.append(PositionDecision(Position.BODY, element_path(a), f"not in the tree; {note}"))
+            continue
+        path, marks, name_hit, offset, start, btag, plain, density = rec
+        region = next((m for m in marks if m.decides or not page_text
+                       or m.text < _WRAPPER_TEXT_SHARE * page_text), None)
+        if region is not None:
+            key = ("region", region.signal)
+            sig = signals.get(key) or signals.setdefault(key, f"{region.signal}; {note}")
+            out.append(PositionDecision(region.position, path, sig))
+            continue
+        in_parent = top is not None and lo <= start < hi
+        prose = _PROSE_TAGS.get(btag)
+        if (prose is not None and in_parent and plain >= _RUNNING_PLAIN_CHARS
+                and density <= _RUNNING_DENSITY):
+            key = ("run", prose, round(density, 2))
+            sig = signals.get(key) or signals.setdefault(key, (
+                f"running text in {prose} (link density {density:.2f}) in the main text block "
+                f"at {top.path}; {note}"))
+            out.append(PositionDecision(Position.BODY, path, sig))
+            continue
+        if name_hit is not None:
+            pos, what = name_hit
+            key = ("name", what)
+            sig = signals.get(key) or signals.setdefault(key, f"{what}; {note}")
+            out.append(PositionDecision(pos, path, sig))
+            continue
+        if in_parent:
+            pos, where_ = Position.SIDEBAR, "a box within the main text block"
+        elif top is not None and not (t_lo <= start < t_hi) and offset < top_start:
+            pos, where_ = Position.HEADER, "before the main text"
+        elif top is not None and not (t_lo <= start < t_hi) and offset >= top_end:
+            pos, where_ = Position.FOOTER, "after the main text"
+        else:
+            pos, where_ = Position.SIDEBAR, "outside the main text"
+        key = ("place", where_, btag, round(density, 2))
+        sig = signals.get(key) or signals.setdefault(key, (
+            f"no prose around the link (block <{btag}>, link density {density:.2f}), "
+            f"{where_}; {note}"))
+        out.append(PositionDecision(pos, path, sig))
     return out

@@ -190,7 +190,6 @@ def test_50_mib_page_extraction_stays_under_512_mib(big_page: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the position classifier's own memory on 114k links (issue 4 owner)", strict=False)
 def test_50_mib_page_with_positions_stays_under_512_mib(big_page: Path) -> None:
     peak = _peak_mib("full", big_page)
     assert peak < 512, f"peak RSS {peak} MiB"

@@ -174,3 +174,41 @@ def test_position_no_body_invented_on_a_link_farm() -> None:
     root = lxml.html.document_fromstring(html)
     anchors = [el for el in root.iter("a")]
     assert all(d.position is not Position.BODY for d in classify_positions(root, anchors))
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_position_bounded_path_agrees(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The streaming path for huge pages gives the same fixture decisions."""
+    from linkcrawler import position
+
+    monkeypatch.setattr(position, "MAX_MODEL_LINKS", 0)
+    decisions = _decide(case)
+    assert [(d.position, d.path) for d in decisions] == EXPECTED[case]
+    assert all("bounded path" in d.signal for d in decisions)
+    for d in decisions:
+        if d.position is not Position.BODY:
+            assert " at html/" in d.signal, d
+
+
+def test_position_bounded_path_on_many_links() -> None:
+    """Above MAX_MODEL_LINKS: prose links are body, a link list is not, paths stay exact."""
+    from linkcrawler import position
+
+    n = position.MAX_MODEL_LINKS + 1
+    prose = "".join(
+        f"<p>Some running text about item {i} that goes on for a while, see "
+        f"<a href='/p{i}'>this item</a> for more.</p>" for i in range(n // 2 + 1)
+    )
+    menu = "".join(f"<li><a href='/m{i}'>M{i}</a></li>" for i in range(n // 2))
+    root = lxml.html.document_fromstring(
+        f"<html><body><div><ul>{menu}</ul></div><article>{prose}</article></body></html>"
+    )
+    anchors = [el for el in root.iter("a")]
+    assert len(anchors) > position.MAX_MODEL_LINKS
+    decisions = classify_positions(root, anchors)
+    menu_d, prose_d = decisions[: n // 2], decisions[n // 2:]
+    assert all(d.position is not Position.BODY for d in menu_d)
+    assert all(d.position is Position.BODY for d in prose_d)
+    assert prose_d[0].path == "html/body/article/p[1]/a"
+    assert menu_d[1].path == "html/body/div/ul/li[2]/a"
+    assert decisions[-1].path == element_path(anchors[-1])
