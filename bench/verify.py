@@ -70,8 +70,8 @@ def env_for(root: Path) -> dict:
 
 
 def run_measured(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL, root: Path = ROOT,
-                 log: Path | None = None) -> tuple[float, float, int]:
-    """Run cmd; (wall seconds, peak RSS MiB, exit status) of that one process."""
+                 log: Path | None = None) -> tuple[float, float, int, float]:
+    """Run cmd; (wall seconds, peak RSS MiB, exit status, CPU seconds) of that one process."""
     err = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=stdout, stderr=err, env=env_for(root), cwd=root)
@@ -80,7 +80,7 @@ def run_measured(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL, roo
     proc.returncode = os.waitstatus_to_exitcode(status)
     if log:
         err.close()
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    return wall, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 class WebServer:
@@ -134,7 +134,7 @@ def run_linkcrawler(web: Web, server: WebServer, args: argparse.Namespace, work:
              "--resolve", f"*:{web.port}:127.0.0.1",
              "-s", f'LINKCRAWLER_ALLOWED_ENDPOINTS=["127.0.0.1:{web.port}"]', *args.lc_arg)
     print("  $ " + " ".join(cmd[2:]), file=sys.stderr)
-    wall, rss, code = run_measured(cmd, root=root, log=work / f"{label.replace('/', '_')}.log")
+    wall, rss, code, cpu = run_measured(cmd, root=root, log=work / f"{label.replace('/', '_')}.log")
     srv = server.stats()
     results = subprocess.run(lc("export", "--db", db, "--format", "jsonl"), check=True, env=ENV, cwd=ROOT,
                              capture_output=True, text=True).stdout.splitlines()
@@ -151,7 +151,7 @@ def run_linkcrawler(web: Web, server: WebServer, args: argparse.Namespace, work:
             correct += 1
         elif len(wrong) < 5:
             wrong.append((web.page_url(p), want, have))
-    return {"crawler": label, "wall": wall, "rss": rss, "exit": code, "correct": correct,
+    return {"crawler": label, "wall": wall, "cpu": cpu, "rss": rss, "exit": code, "correct": correct,
             "results": len(got), "server": srv, "wrong": wrong, "import_s": import_s}
 
 
@@ -163,7 +163,7 @@ def run_reference(name: str, web: Web, server: WebServer, args: argparse.Namespa
         cmd += ["--concurrency", str(args.concurrency)]
     server.stats()
     print("  $ " + " ".join(cmd[1:]), file=sys.stderr)
-    wall, rss, code = run_measured(cmd, log=work / f"{name}.log")
+    wall, rss, code, cpu = run_measured(cmd, log=work / f"{name}.log")
     srv = server.stats()
     got = {}
     if out.exists():
@@ -178,7 +178,7 @@ def run_reference(name: str, web: Web, server: WebServer, args: argparse.Namespa
             correct += 1
         elif len(wrong) < 5:
             wrong.append((web.page_url(p), want, have))
-    return {"crawler": name, "wall": wall, "rss": rss, "exit": code, "correct": correct, "results": len(got),
+    return {"crawler": name, "wall": wall, "cpu": cpu, "rss": rss, "exit": code, "correct": correct, "results": len(got),
             "server": srv, "wrong": wrong}
 
 
@@ -209,13 +209,13 @@ def print_table(rows: list[dict], web: Web, args: argparse.Namespace, b: dict) -
     print(f"\nmode {args.mode}: {n} pages on {web.n_hosts} hosts (zipf {args.zipf}, busiest host "
           f"{b['busiest_pages']} pages), delay {args.delay} s, latency {args.latency} ms, "
           f"concurrency {args.concurrency}")
-    head = (f"{'crawler':<22} {'wall s':>8} {'pages/s':>8} {'peak RSS':>9} {'correct':>13} {'requests':>8} "
+    head = (f"{'crawler':<22} {'wall s':>8} {'CPU s':>7} {'pages/s':>8} {'pages/CPU s':>11} {'peak RSS':>9} {'correct':>13} {'requests':>8} "
             f"{'max infl/host':>13} {'min gap/host':>12} {'server CPU':>10}")
     print(head)
     print("-" * len(head))
     for r in rows:
         s = r["server"]
-        print(f"{r['crawler'][:22]:<22} {r['wall']:>8.1f} {n / r['wall']:>8.1f} {r['rss']:>6.0f} MiB "
+        print(f"{r['crawler'][:22]:<22} {r['wall']:>8.1f} {r['cpu']:>7.1f} {n / r['wall']:>8.1f} {n / r['cpu']:>11.1f} {r['rss']:>6.0f} MiB "
               f"{r['correct']:>6}/{n:<6} {s['requests']:>8} {s['max_in_flight_per_host']:>13} "
               f"{fmt_gap(s['min_gap_per_host']):>12} {s['server_cpu_s']:>8.1f} s")
     mine = next((r for r in rows if r["crawler"] == "linkcrawler"), None)
@@ -224,7 +224,8 @@ def print_table(rows: list[dict], web: Web, args: argparse.Namespace, b: dict) -
     rate = n / mine["wall"]
     for r in rows:
         if r is not mine:
-            print(f"linkcrawler / {r['crawler']}: {rate / (n / r['wall']):.2f}x pages/s")
+            print(f"linkcrawler / {r['crawler']}: {rate / (n / r['wall']):.2f}x pages/s, "
+                  f"{r['cpu'] / mine['cpu']:.2f}x pages per CPU second")
     print(f"politeness lower bound: {b['bound']:.1f} s (busiest host {b['busiest_pages']} pages x {args.delay} s; "
           f"{n} pages / {args.concurrency} x {b['mean_latency'] * 1000:.0f} ms) -> efficiency "
           f"{b['bound'] / mine['wall']:.2f}, wall / bound {mine['wall'] / b['bound']:.2f}"

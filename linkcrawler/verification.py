@@ -8,13 +8,15 @@ status/reason, flags and link list of DESIGN §5.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from linkcrawler.enums import ExpectedRel, MatchKind, Position, Reason, Status
+from linkcrawler.enums import ExpectedRel, MatchKind, Position, Reason, Status, TargetKind
 from linkcrawler.extraction import Link, PageInfo, ParsedPage
-from linkcrawler.urls import Target, equivalence_key, is_found, match_link
+from linkcrawler.urls import Target, equivalence_key, is_found, match_link, registrable_domain
 
 _MATCH_RANK = {MatchKind.EXACT: 0, MatchKind.EQUIVALENT: 0, MatchKind.DOMAIN: 1}
 
@@ -92,10 +94,61 @@ def passes_value(link: Link, info: PageInfo) -> bool:
     return not (link.nofollow or link.sponsored or link.ugc or info.page_nofollow)
 
 
+# scheme://[userinfo@]host[:port] of an http(s) URL whose host is a plain lower-case name.
+_PLAIN_HOST = re.compile(r"https?://(?:[^/?#@\[\]]*@)?([a-z0-9.-]+)(?::[0-9]*)?(?:[/?#]|$)")
+_PLAIN_NAME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
+_HEX_LABEL = re.compile(r"0x[0-9a-f]*")
+
+
+def _is_name(host: str) -> bool:
+    """A host that is a DNS name, not one of the numeric forms URL parsers read as IPv4."""
+    last = host.rpartition(".")[2]
+    return (_PLAIN_NAME.fullmatch(host) is not None and not last.isdigit()
+            and _HEX_LABEL.fullmatch(last) is None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain_filter(target: Target) -> str | None:
+    """The registrable domain every matching link's host ends with, or None (no shortcut).
+
+    Any match (exact, equivalent or domain) implies the link's host is the target's
+    registrable domain or below it, so a link whose plain host is not can be skipped
+    without normalising its URL; anything unusual goes through the full matcher.
+    """
+    try:
+        domain = target.norm if target.kind is TargetKind.DOMAIN else registrable_domain(target.norm)
+    except Exception:  # noqa: BLE001 - no shortcut then
+        return None
+    if not domain or not _is_name(domain):
+        return None
+    if target.kind is not TargetKind.DOMAIN:
+        m = _PLAIN_HOST.match(target.norm)
+        host = m.group(1).rstrip(".") if m else ""
+        if not (host == domain or host.endswith("." + domain)):
+            return None
+    return domain
+
+
+def _outside(url: str | None, domain: str) -> bool:
+    """True only when `url` certainly cannot match a target of registrable domain `domain`."""
+    if not url:
+        return False  # the matcher answers None itself
+    m = _PLAIN_HOST.match(url)
+    if m is None:
+        return False
+    host = m.group(1).rstrip(".")
+    if not _is_name(host):
+        return False
+    return not (host == domain or host.endswith("." + domain))
+
+
 def matching_links(target: Target, links: Iterable[Link], info: PageInfo) -> list[LinkMatch]:
     """Every link to the target's registrable domain, best first (DESIGN §5 order)."""
     found: list[tuple[tuple[int, int, int, int, int], LinkMatch]] = []
+    domain = _domain_filter(target)
     for index, link in enumerate(links):
+        if domain is not None and _outside(link.url, domain):
+            continue
         kind = match_link(target, link.url)
         if kind is None:
             continue
