@@ -264,7 +264,7 @@ class ProspectSpider(scrapy.Spider):
                 return [self.check_request(url, "GET")]
         else:
             check.get = facts
-        if facts.error is Reason.DNS_ERROR:
+        if facts.error in (Reason.DNS_ERROR, Reason.DOMAIN_GONE):
             return self._look_up(url, facts)
         return self._finish(url)
 
