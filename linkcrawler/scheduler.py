@@ -329,6 +329,11 @@ class PoliteScheduler:
             logger.info("Scheduler closed (%s) with %d requests not handed out", reason, len(self))
         return None
 
+    def queued_in_slot(self, slot: str) -> int:
+        """Requests of `slot` waiting their turn (not counting the one in flight)."""
+        queue = self._q.by_slot.get(slot)
+        return len(queue) if queue else 0
+
     def __len__(self) -> int:
         return self._q.queued + self._q.parked_count
 

@@ -97,6 +97,7 @@ class VerifySpider(scrapy.Spider):
         spider.meta_refresh_max_delay = settings.getfloat("LINKCRAWLER_META_REFRESH_MAX_DELAY")
         spider.recheck_delay = settings.getfloat("LINKCRAWLER_RECHECK_DELAY")
         spider.outage_seconds = settings.getfloat("LINKCRAWLER_DB_OUTAGE_SECONDS")
+        spider.max_attempts = settings.getint("LINKCRAWLER_MAX_ATTEMPTS")
         spider.max_redirects = settings.getint("LINKCRAWLER_MAX_REDIRECTS")
         crawler.signals.connect(spider._keep_open, signal=signals.spider_idle)
         crawler.signals.connect(spider._stop_target_body, signal=signals.headers_received)
@@ -180,7 +181,8 @@ class VerifySpider(scrapy.Spider):
             http_status=response.status if response is not None else None,
             final_url=response.url if response is not None else None,
             redirects=tuple(meta.get("lc_hops", ())),
-            attempts=meta.get("lc_attempts", 1),
+            attempts=(meta["lc_prior_attempts"] + 1 if meta.get("lc_deferred")
+                      else meta.get("lc_attempts", 1)),
             googlebot_allowed=meta.get("lc_googlebot_allowed"),
         )
 
@@ -200,6 +202,13 @@ class VerifySpider(scrapy.Spider):
         if reason is Reason.PAGE_ERROR and response.status >= 500 and not self._site_answered(response):
             # A site failing on every request is down, not proof the link is gone: trust
             # before alarm. A page failing on a site that serves other pages is page_error.
+            # Decide once the site's other waiting pages have been tried, so the answer does
+            # not depend on which page happened to come first.
+            if not response.meta.get("lc_deferred") and self._waiting_in_site(response):
+                request = self.page_request(job)
+                request.meta.update(lc_deferred=True, lc_prior_attempts=fetch.attempts,
+                                    lc_attempts=self.max_attempts)  # one more try, no retries
+                return [request]
             return self._conclude(job, Reason.BLOCKED, f"HTTP {response.status} on every request to "
                                   "this site during the run (site down?); not counted as lost", fetch)
         if reason is not None:
@@ -221,6 +230,13 @@ class VerifySpider(scrapy.Spider):
         if refresh is not None:
             return refresh
         return self._assess_links(job, fetch, parsed, response.request)
+
+    def _waiting_in_site(self, response: Response) -> int:
+        pacer = getattr(self.crawler, "lc_pacer", None)
+        scheduler = self.crawler.engine.scheduler
+        if pacer is None or not hasattr(scheduler, "queued_in_slot"):
+            return 0
+        return scheduler.queued_in_slot(pacer.slot_of(response.request))
 
     def _site_answered(self, response: Response) -> bool:
         pacer = getattr(self.crawler, "lc_pacer", None)

@@ -37,8 +37,9 @@ def build(server: LoopbackServer, canary_port: int) -> dict[str, tuple[str, str]
         expected[url] = (status, reason)
 
     server.route("err.test", "/500", Reply(500, "boom"))
-    server.route("err.test", "/ok", Reply(200, LINKED))  # the site serves other pages fine
-    case(server.url("err.test", "/ok"), "live", "found")
+    for i in range(3):  # the site serves other pages fine, whichever is fetched first
+        server.route("err.test", f"/ok{i}", Reply(200, LINKED))
+        case(server.url("err.test", f"/ok{i}"), "live", "found")
     case(server.url("err.test", "/500"), "lost", "page_error")
     server.route("down.test", "/page", Reply(502, "bad gateway"))
     case(server.url("down.test", "/page"), "unverified", "blocked")
