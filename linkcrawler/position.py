@@ -277,6 +277,7 @@ class _Page:
     stats_of: dict  # element -> _element_stats
     constants: dict  # page-level features, the same for every link
     child_tags: dict  # element -> {tag: number of element children with it}
+    parent_parts: dict  # element -> _ParentPart of the links directly below it
 
 
 def _own_text(el, tag: str) -> int:  # noqa: ANN001
@@ -348,6 +349,7 @@ def _measure(root) -> _Page:  # noqa: ANN001
         top_start=top_start, top_end=top_start + (text_len.get(top, 0) if top is not None else 0),
         index_of={}, path_of={}, region_of={},
         link_count=link_count, child_tags={}, inherit={}, stats_of={}, constants={},
+        parent_parts={},
     )
     total, para, links = page.total_text, page.total_para, page.total_links
     page.constants.update({
@@ -382,7 +384,7 @@ def _step(el, page: _Page) -> str:  # noqa: ANN001
 
 def element_path(el, page: _Page | None = None) -> str:  # noqa: ANN001
     """`html/body/div[2]/a`: see the module docstring for the format."""
-    cache_page = page or _Page({}, {}, {}, {}, 0, 0, 0, None, 0, 0, {}, {}, {}, {}, {}, {}, {}, {})
+    cache_page = page or _Page({}, {}, {}, {}, 0, 0, 0, None, 0, 0, {}, {}, {}, {}, {}, {}, {}, {}, {})
     path_of = cache_page.path_of
     pending = []
     node = el
@@ -558,7 +560,7 @@ _ZERO_FEATURES = dict.fromkeys(FEATURE_NAMES, 0.0)
 class _LinkFacts:
     """What the classifier saw about one link, kept to explain its decision."""
 
-    features: tuple[float, ...]
+    features: list[float]
     region: tuple[Position, str, object] | None  # outermost region mark (rules)
     block: object  # nearest block ancestor
     nearest_name: tuple[Position, str, int, object] | None  # nearest region name, distance
@@ -568,46 +570,62 @@ def _log(x: float) -> float:
     return math.log1p(x) if x > 0 else 0.0
 
 
-def _link_facts(a, i: int, n: int, page: _Page) -> _LinkFacts:  # noqa: ANN001, PLR0912, PLR0915
-    f = dict(_ZERO_FEATURES)  # filled in place, so values() keeps FEATURE_NAMES order
+_FI = {name: k for k, name in enumerate(FEATURE_NAMES)}
+_ANC_KEYS = tuple(
+    (d, _FI[f"anc{d}_para_share"], _FI[f"anc{d}_para_density"], _FI[f"anc{d}_link_density"])
+    for d in _DISTANCES
+)
+_RULE_KEY = {p: _FI[f"rule_{p.value}"] for p in _RULE_POSITIONS}
+(_I_ANCHOR_LEN, _I_ANCHOR_WORDS, _I_HAS_IMG, _I_FRAGMENT, _I_SCRIPT, _I_MAILTO, _I_ABSOLUTE,
+ _I_SHARE, _I_BEFORE, _I_AFTER, _I_AFTER_LOWER, _I_BEFORE_TOP, _I_AFTER_TOP, _I_REPEAT,
+ _I_REL_INDEX, _I_REL_OFFSET) = (_FI[k] for k in (
+    "anchor_len", "anchor_words", "has_img", "href_fragment", "href_script", "href_mailto",
+    "href_absolute", "href_share", "before_len", "after_len", "after_lower", "before_top",
+    "after_top", "repeat_siblings", "rel_index", "rel_offset"))
 
-    text = " ".join(a.text_content().split()) if _local(a.tag) == "a" else (a.get("alt") or "")
-    f["anchor_len"] = _log(len(text))
-    f["anchor_words"] = min(len(text.split()), 30)
-    f["has_img"] = float(next(a.iter("{*}img"), None) is not None)
-    href = (a.get("href") or "").strip().lower()
-    f["href_fragment"] = float(href.startswith("#"))
-    f["href_script"] = float(href.startswith("javascript:"))
-    f["href_mailto"] = float(href.startswith(("mailto:", "tel:")))
-    f["href_absolute"] = float(href.startswith(("http:", "https:", "//")))
-    f["href_share"] = float(bool(_SHARE_HREF_RE.search(href)))
 
-    parent = a.getparent()
-    prev = a.getprevious()
-    before = (prev.tail if prev is not None else parent.text if parent is not None else "") or ""
-    after = (a.tail or "").strip()
-    f["before_len"] = min(len(before.strip()), 200) / 200
-    f["after_len"] = min(len(after), 200) / 200
-    f["after_lower"] = (float(bool(after) and (after[0].islower() or after[0] in ",.;:)")))
+@dataclass(frozen=True, slots=True)
+class _ParentPart:
+    """Features that depend only on a link's parent element, shared by its sibling links."""
 
+    row: list  # FEATURE_NAMES order; per-link features still zero
+    region: tuple[Position, str, object] | None
+    block: object
+    nearest_name: tuple[Position, str, int, object] | None
+    in_top: bool
+    repeat_up: int  # repeated siblings of the parent and grandparent
+
+
+_ZERO_ROW = [0.0] * len(FEATURE_NAMES)
+_BLOCK_KIND = {"p": "blk_p", "blockquote": "blk_quote", "li": "blk_li", "div": "blk_div",
+               "td": "blk_cell", "th": "blk_cell", "dd": "blk_cell", "dt": "blk_cell",
+               **{h: "blk_heading" for h in _HEADINGS}}
+_I_BLOCK_KIND = {tag: _FI[name] for tag, name in _BLOCK_KIND.items()}
+(_I_BLK_TEXT, _I_BLK_PLAIN, _I_BLK_DENSITY, _I_BLK_LINKS, _I_BLK_PARA, _I_RULE_LANDMARK,
+ _I_RULE_ROLE, _I_RULE_NAME, _I_IN_TOP, _I_IN_TOP_PARENT, _I_LIST_ITEMS, _I_LIST_DENSITY,
+ _I_DEPTH) = (_FI[k] for k in (
+    "blk_text", "blk_plain", "blk_link_density", "blk_links", "blk_para", "rule_landmark",
+    "rule_role", "rule_name", "in_top", "in_top_parent", "list_items", "list_link_density",
+    "depth"))
+
+
+def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
+    """The shared part of the features of the links below `parent` (`a`: one of them)."""
+    row = _ZERO_ROW.copy()
     depth, marks, block, name_hit, below_top = _inherited(parent, page) if parent is not None else (
         0, {}, a, None, 0)
-    btag = _local(block.tag)
-    f["blk_p"] = float(btag == "p")
-    f["blk_quote"] = float(btag == "blockquote")
-    f["blk_li"] = float(btag == "li")
-    f["blk_div"] = float(btag == "div")
-    f["blk_cell"] = float(btag in ("td", "th", "dd", "dt"))
-    f["blk_heading"] = float(btag in _HEADINGS)
+    k = _I_BLOCK_KIND.get(_local(block.tag))
+    if k is not None:
+        row[k] = 1.0
     bt, bl = page.text_len.get(block, 0), page.link_len.get(block, 0)
-    f["blk_text"] = _log(bt)
-    f["blk_plain"] = _log(bt - bl)
-    f["blk_link_density"] = bl / bt if bt else 1.0
-    f["blk_links"] = _log(page.link_count.get(block, 0))
-    f["blk_para"] = page.para_len.get(block, 0) / bt if bt else 0.0
+    row[_I_BLK_TEXT] = _log(bt)
+    row[_I_BLK_PLAIN] = _log(bt - bl)
+    row[_I_BLK_DENSITY] = bl / bt if bt else 1.0
+    row[_I_BLK_LINKS] = _log(page.link_count.get(block, 0))
+    row[_I_BLK_PARA] = page.para_len.get(block, 0) / bt if bt else 0.0
     link_depth = depth + 1
     for name, at in marks.items():
-        f[name] = 1.0 / (link_depth - at)
+        row[_FI[name]] = 1.0 / (link_depth - at)
     nearest_name = None
     if name_hit is not None:
         nearest_name = (name_hit[0], name_hit[1], link_depth - name_hit[3], name_hit[2])
@@ -620,47 +638,81 @@ def _link_facts(a, i: int, n: int, page: _Page) -> _LinkFacts:  # noqa: ANN001, 
         node = node.getparent()
     region = _region_above(a, page)
     if region is not None:
-        f[f"rule_{region[0].value}"] = 1.0
+        row[_RULE_KEY[region[0]]] = 1.0
         kind = region[1].split(" ", 1)[0]
-        f["rule_landmark"] = float(kind == "landmark")
-        f["rule_role"] = float(kind == "role")
-        f["rule_name"] = float(kind in ("id", "class"))
-
-    for d in _DISTANCES:
+        row[_I_RULE_LANDMARK] = float(kind == "landmark")
+        row[_I_RULE_ROLE] = float(kind == "role")
+        row[_I_RULE_NAME] = float(kind in ("id", "class"))
+    for d, k_share, k_density, k_links in _ANC_KEYS:
         el = chain[min(d, len(chain)) - 1] if chain else a
-        para_share, para_density, link_density = _element_stats(el, page)
-        f[f"anc{d}_para_share"] = para_share
-        f[f"anc{d}_para_density"] = para_density
-        f[f"anc{d}_link_density"] = link_density
+        row[k_share], row[k_density], row[k_links] = _element_stats(el, page)
 
-    top = page.top
-    if top is not None:
-        off = page.offset.get(a, 0)
-        in_top = below_top == 2
-        f["in_top"] = float(in_top)
-        f["in_top_parent"] = float(below_top > 0)
-        f["before_top"] = float(not in_top and off < page.top_start)
-        f["after_top"] = float(not in_top and off >= page.top_end)
+    in_top = below_top == 2
+    if page.top is not None:
+        row[_I_IN_TOP] = float(in_top)
+        row[_I_IN_TOP_PARENT] = float(below_top > 0)
 
     li = next((el for el in chain[:4] if _local(el.tag) == "li"), None)
     if li is not None and li.getparent() is not None:
         lst = li.getparent()
-        f["list_items"] = _log(_same_tag_children(lst, "li", page))
+        row[_I_LIST_ITEMS] = _log(_same_tag_children(lst, "li", page))
         lt = page.text_len.get(lst, 0)
-        f["list_link_density"] = page.link_len.get(lst, 0) / lt if lt else 1.0
+        row[_I_LIST_DENSITY] = page.link_len.get(lst, 0) / lt if lt else 1.0
     repeat = 0
-    for el in (a, *chain[:2]):
+    for el in chain[:2]:
         up = el.getparent()
         if up is None:
             break
         repeat = max(repeat, _same_tag_children(up, _local(el.tag), page) - 1)
-    f["repeat_siblings"] = _log(repeat)
+    row[_I_DEPTH] = min(depth, 40) / 40
+    for name, value in page.constants.items():
+        row[_FI[name]] = value
+    return _ParentPart(row, region, block, nearest_name, in_top, repeat)
 
-    f["rel_index"] = i / n if n else 0.0
-    f["rel_offset"] = page.offset.get(a, 0) / page.total_text if page.total_text else 0.0
-    f["depth"] = min(depth, 40) / 40
-    f.update(page.constants)
-    return _LinkFacts(tuple(f.values()), region, block, nearest_name)
+
+def _link_facts(a, i: int, n: int, page: _Page) -> _LinkFacts:  # noqa: ANN001
+    parent = a.getparent()
+    shared = page.parent_parts.get(parent) if parent is not None else None
+    if shared is None:
+        shared = _parent_part(parent, a, page)
+        if parent is not None:
+            page.parent_parts[parent] = shared
+    row = shared.row.copy()
+    tag = _local(a.tag)
+    if tag == "a":
+        text = " ".join(a.text_content().split())
+        words = text.count(" ") + 1 if text else 0
+    else:
+        text = a.get("alt") or ""
+        words = len(text.split())
+    row[_I_ANCHOR_LEN] = _log(len(text))
+    row[_I_ANCHOR_WORDS] = min(words, 30)
+    row[_I_HAS_IMG] = float(next(a.iter("{*}img"), None) is not None)
+    href = a.get("href")
+    href = href.strip().lower() if href else ""
+    if href:
+        row[_I_FRAGMENT] = float(href[0] == "#")
+        row[_I_SCRIPT] = float(href.startswith("javascript:"))
+        row[_I_MAILTO] = float(href.startswith(("mailto:", "tel:")))
+        row[_I_ABSOLUTE] = float(href.startswith(("http:", "https:", "//")))
+        row[_I_SHARE] = float(_SHARE_HREF_RE.search(href) is not None)
+    prev = a.getprevious()
+    before = (prev.tail if prev is not None else parent.text if parent is not None else "") or ""
+    after = (a.tail or "").strip()
+    row[_I_BEFORE] = min(len(before.strip()), 200) / 200
+    row[_I_AFTER] = min(len(after), 200) / 200
+    row[_I_AFTER_LOWER] = float(bool(after) and (after[0].islower() or after[0] in ",.;:)"))
+    off = page.offset.get(a, 0)
+    if page.top is not None and not shared.in_top:
+        row[_I_BEFORE_TOP] = float(off < page.top_start)
+        row[_I_AFTER_TOP] = float(off >= page.top_end)
+    repeat = shared.repeat_up
+    if parent is not None:
+        repeat = max(repeat, _same_tag_children(parent, tag, page) - 1)
+    row[_I_REPEAT] = _log(repeat)
+    row[_I_REL_INDEX] = i / n if n else 0.0
+    row[_I_REL_OFFSET] = off / page.total_text if page.total_text else 0.0
+    return _LinkFacts(row, shared.region, shared.block, shared.nearest_name)
 
 
 def _element_stats(el, page: _Page) -> tuple[float, float, float]:  # noqa: ANN001
@@ -775,7 +827,7 @@ def page_features(root, anchors: Sequence) -> list[tuple[float, ...]]:  # noqa: 
     """Feature vectors of the links (FEATURE_NAMES order); used to train the model."""
     page = _measure(root)
     n = len(anchors)
-    return [_link_facts(a, i, n, page).features for i, a in enumerate(anchors)]
+    return [tuple(_link_facts(a, i, n, page).features) for i, a in enumerate(anchors)]
 
 
 # --- the learned model ------------------------------------------------------------------------
@@ -797,21 +849,25 @@ class _Model:
     depth: int
     cutoff: float  # probability at or above which a link is body
 
-    def probabilities(self, rows: list[tuple[float, ...]]) -> list[float]:
+    def probabilities(self, rows: list) -> list[float]:
+        """P(body) of every feature row: `depth` steps, each one gather and one comparison per
+        (link, tree), on flat arrays (no (links, trees, nodes) tensor)."""
         import numpy as np
 
         if not rows:
             return []
         x = np.asarray(rows, dtype=np.float64)
-        left = x[:, self.feature] <= self.threshold  # (links, trees, nodes)
-        node = np.zeros(left.shape[:2], dtype=np.intp)
+        trees, inner = self.feature.shape
+        xf = x.ravel()
+        row_base = (np.arange(len(x)) * x.shape[1])[:, None]
+        tree_base = (np.arange(trees) * inner)[None, :]
+        feature, threshold = self.feature.ravel(), self.threshold.ravel()
+        node = np.zeros((len(x), trees), dtype=np.intp)
         for _ in range(self.depth):
-            go_left = np.take_along_axis(left, node[:, :, None], axis=2)[:, :, 0]
-            node = 2 * node + 2 - go_left
-        leaf = node - (2**self.depth - 1)
-        margin = self.base + np.take_along_axis(
-            np.broadcast_to(self.value, (len(x), *self.value.shape)), leaf[:, :, None], axis=2
-        )[:, :, 0].sum(axis=1)
+            k = tree_base + node
+            node = 2 * node + 2 - (xf[row_base + feature[k]] <= threshold[k])
+        leaf = node - inner + (np.arange(trees) * 2**self.depth)[None, :]
+        margin = self.base + self.value.ravel()[leaf].sum(axis=1)
         return (1.0 / (1.0 + np.exp(-margin))).tolist()
 
 
