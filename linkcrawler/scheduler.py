@@ -544,3 +544,4 @@ class PacerGateMiddleware:
         error = self.pacer.abandoned(self.pacer.slot_of(request))
         if error is not None:
             raise FetchError(error.reason, error.detail)
+

@@ -120,6 +120,14 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 LOG_LEVEL = "WARNING"
 LOGSTATS_INTERVAL = 0
 
+# The per-site gap counts from when the download handler really starts a request, not from
+# when it entered a (possibly busy) downloader: under CPU load the difference would let the
+# site see two requests closer together than the delay.
+DOWNLOAD_HANDLERS = {
+    "http": "linkcrawler.transport.PacedHTTPDownloadHandler",
+    "https": "linkcrawler.transport.PacedHTTPDownloadHandler",
+}
+
 ITEM_PIPELINES = {"pipelines.storage.ResultStoragePipeline": 300}
 DOWNLOADER_MIDDLEWARES = {
     # First: refuse non-http(s) schemes and internal IP literals before anything else, robots.txt
