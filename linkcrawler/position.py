@@ -50,6 +50,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lxml import etree
+
 from linkcrawler.enums import Position
 
 
@@ -278,6 +280,7 @@ class _Page:
     constants: dict  # page-level features, the same for every link
     child_tags: dict  # element -> {tag: number of element children with it}
     parent_parts: dict  # element -> _ParentPart of the links directly below it
+    rank_from_end: dict  # element -> rank among its same-tag siblings, the last one being 1
 
 
 def _own_text(el, tag: str) -> int:  # noqa: ANN001
@@ -285,7 +288,7 @@ def _own_text(el, tag: str) -> int:  # noqa: ANN001
 
 
 def _measure(root) -> _Page:  # noqa: ANN001
-    order = [el for el in root.iter() if isinstance(el.tag, str)]
+    order = list(root.iter(etree.Element))  # elements only: no comments, PIs, entities
     cache = _LOCAL_CACHE
     tags = [cache.get(el.tag) or _local(el.tag) for el in order]
     text_len: dict = {}
@@ -294,7 +297,10 @@ def _measure(root) -> _Page:  # noqa: ANN001
     direct: dict = {}
     score: dict = {}
     link_count: dict = {}
+    child_tags: dict = {}  # element -> {tag: number of element children with it}
+    rank_from_end: dict = {}  # element -> its rank among same-tag siblings, counted from the end
     for el, tag in zip(reversed(order), reversed(tags), strict=True):
+        parent = el.getparent()
         if tag in _SKIP_TEXT_TAGS:
             total = links = para = 0
         else:
@@ -309,7 +315,6 @@ def _measure(root) -> _Page:  # noqa: ANN001
             if is_para and total >= _PARA_MIN and links < 0.5 * total:
                 para = total  # nested paragraphs are not counted twice
                 unit = 1.0 + min(total / 100.0, 3.0)
-                parent = el.getparent()
                 if parent is not None:
                     score[parent] = score.get(parent, 0.0) + unit
                     grand = parent.getparent()
@@ -318,8 +323,11 @@ def _measure(root) -> _Page:  # noqa: ANN001
         text_len[el], link_len[el], para_len[el] = total, links, para
         count = link_count.get(el, 0) + (tag in _LINK_TAGS)
         link_count[el] = count
-        parent = el.getparent()
         if parent is not None:
+            counts = child_tags.get(parent)
+            if counts is None:
+                counts = child_tags[parent] = {}
+            rank_from_end[el] = counts[tag] = counts.get(tag, 0) + 1
             link_count[parent] = link_count.get(parent, 0) + count
             tail = len((el.tail or "").strip())
             text_len[parent] = text_len.get(parent, 0) + total + tail
@@ -334,23 +342,17 @@ def _measure(root) -> _Page:  # noqa: ANN001
         s *= 1.0 - (link_len.get(el, 0) / t if t else 0.0)
         if s > best:
             top, best = el, s
-    offset: dict = {root: 0}
-    for el, tag in zip(order, tags, strict=True):
-        run = offset.get(el, 0) + _own_text(el, tag)
-        for child in el:
-            if isinstance(child.tag, str):
-                offset[child] = run
-                run += text_len.get(child, 0) + len((child.tail or "").strip())
-    top_start = offset.get(top, 0) if top is not None else 0
     page = _Page(
-        text_len=text_len, link_len=link_len, para_len=para_len, offset=offset,
+        text_len=text_len, link_len=link_len, para_len=para_len, offset={root: 0},
         total_text=text_len.get(body, 0), total_para=para_len.get(body, 0),
-        total_links=link_len.get(body, 0), top=top,
-        top_start=top_start, top_end=top_start + (text_len.get(top, 0) if top is not None else 0),
+        total_links=link_len.get(body, 0), top=top, top_start=0, top_end=0,
         index_of={}, path_of={}, region_of={},
-        link_count=link_count, child_tags={}, inherit={}, stats_of={}, constants={},
-        parent_parts={},
+        link_count=link_count, child_tags=child_tags, inherit={}, stats_of={}, constants={},
+        parent_parts={}, rank_from_end=rank_from_end,
     )
+    if top is not None:
+        page.top_start = _offset(top, page)
+        page.top_end = page.top_start + text_len.get(top, 0)
     total, para, links = page.total_text, page.total_para, page.total_links
     page.constants.update({
         "page_link_density": links / total if total else 1.0,
@@ -362,20 +364,55 @@ def _measure(root) -> _Page:  # noqa: ANN001
     return page
 
 
+def _offset(el, page: _Page) -> int:  # noqa: ANN001
+    """Visible text before `el`'s start; filled lazily, a parent's children at once."""
+    offset = page.offset
+    off = offset.get(el)
+    if off is not None:
+        return off
+    pending = []
+    node = el
+    while node is not None and node not in offset:
+        pending.append(node)
+        node = node.getparent()
+    for node in reversed(pending):
+        if node not in offset:
+            parent = node.getparent()
+            if parent is None:
+                offset[node] = 0
+            else:
+                _fill_children(parent, page)
+    return offset.get(el, 0)
+
+
+def _fill_children(parent, page: _Page) -> None:  # noqa: ANN001
+    """Offsets of `parent`'s element children (its own offset known)."""
+    text_len, offset = page.text_len, page.offset
+    run = offset[parent] + _own_text(parent, _local(parent.tag))
+    for child in parent.iterchildren(etree.Element):
+        offset[child] = run
+        run += text_len.get(child, 0) + len((child.tail or "").strip())
+
+
 def _step(el, page: _Page) -> str:  # noqa: ANN001
     tag = _local(el.tag)
     parent = el.getparent()
     if parent is None:
         return tag
+    counts = page.child_tags.get(parent)
+    rank = page.rank_from_end.get(el)
+    if counts is not None and rank is not None:  # measured by _measure
+        same = counts.get(tag, 0)
+        return f"{tag}[{same - rank + 1}]" if same > 1 else tag
     indexes = page.index_of.get(parent)
     if indexes is None:
         counts: dict[str, int] = {}
         seen: list[tuple[object, str, int]] = []
         for child in parent:
-            if isinstance(child.tag, str):
-                t = _local(child.tag)
-                counts[t] = counts.get(t, 0) + 1
-                seen.append((child, t, counts[t]))
+            t = _local(child.tag)
+            if t:
+                n = counts[t] = counts.get(t, 0) + 1
+                seen.append((child, t, n))
         indexes = {child: (n if counts[t] > 1 else 0) for child, t, n in seen}
         page.index_of[parent] = indexes
     n = indexes.get(el, 0)
@@ -384,7 +421,7 @@ def _step(el, page: _Page) -> str:  # noqa: ANN001
 
 def element_path(el, page: _Page | None = None) -> str:  # noqa: ANN001
     """`html/body/div[2]/a`: see the module docstring for the format."""
-    cache_page = page or _Page({}, {}, {}, {}, 0, 0, 0, None, 0, 0, {}, {}, {}, {}, {}, {}, {}, {}, {})
+    cache_page = page or _Page({}, {}, {}, {}, 0, 0, 0, None, 0, 0, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
     path_of = cache_page.path_of
     pending = []
     node = el
@@ -476,6 +513,23 @@ _NAMES_CACHE: dict[tuple, _NamesInfo] = {}
 _NO_NAMES: _NamesInfo = (_NO_CATEGORY, None)
 
 
+_TOKEN_CACHE: dict[str, tuple[frozenset[str], Position | None]] = {}
+
+
+def _token_info(name: str) -> tuple[frozenset[str], Position | None]:
+    """(vocabulary categories, region named) of one id/class/itemprop/role token, memoised."""
+    cats = _NO_CATEGORY
+    for w in _words(name):
+        c = _word_categories(w)
+        if c:
+            cats = cats | c
+    info = (cats, _name_position(name))
+    if len(_TOKEN_CACHE) > 200_000:  # bounded: a long crawl meets endless class names
+        _TOKEN_CACHE.clear()
+    _TOKEN_CACHE[name] = info
+    return info
+
+
 def _names_info(el) -> _NamesInfo:  # noqa: ANN001
     """(vocabulary categories of id/class/itemprop/role, region name hit of id/class).
 
@@ -486,20 +540,21 @@ def _names_info(el) -> _NamesInfo:  # noqa: ANN001
         return _NO_NAMES
     info = _NAMES_CACHE.get(key)
     if info is None:
+        # token by token (tokens repeat far more than whole attribute values); the words of
+        # the joined values are the words of the tokens, so the categories are the same
         cats = _NO_CATEGORY
-        for w in _words(" ".join(v for v in key if v)):
-            c = _word_categories(w)
-            if c:
-                cats = cats | c
         hit = None
-        for attr, value in (("id", key[0]), ("class", key[1])):
-            for name in (value or "").split():
-                pos = _name_position(name)
-                if pos is not None:
-                    hit = (pos, f'{attr} "{name}"')
-                    break
-            if hit is not None:
-                break
+        for attr, value in zip(("id", "class", "itemprop", "role"), key, strict=True):
+            if not value:
+                continue
+            for name in value.split():
+                token = _TOKEN_CACHE.get(name)
+                if token is None:
+                    token = _token_info(name)
+                if token[0]:
+                    cats = cats | token[0]
+                if hit is None and token[1] is not None and attr in ("id", "class"):
+                    hit = (token[1], f'{attr} "{name}"')
         info = (cats, hit)
         if len(_NAMES_CACHE) > 200_000:  # bounded: a long crawl meets endless class names
             _NAMES_CACHE.clear()
@@ -556,7 +611,7 @@ FEATURE_NAMES: tuple[str, ...] = (
 _ZERO_FEATURES = dict.fromkeys(FEATURE_NAMES, 0.0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per link, frozen __init__ costs ~1 us
 class _LinkFacts:
     """What the classifier saw about one link, kept to explain its decision."""
 
@@ -584,7 +639,7 @@ _RULE_KEY = {p: _FI[f"rule_{p.value}"] for p in _RULE_POSITIONS}
     "after_top", "repeat_siblings", "rel_index", "rel_offset"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per link, frozen __init__ costs ~1 us
 class _ParentPart:
     """Features that depend only on a link's parent element, shared by its sibling links."""
 
@@ -702,7 +757,7 @@ def _link_facts(a, i: int, n: int, page: _Page) -> _LinkFacts:  # noqa: ANN001
     row[_I_BEFORE] = min(len(before.strip()), 200) / 200
     row[_I_AFTER] = min(len(after), 200) / 200
     row[_I_AFTER_LOWER] = float(bool(after) and (after[0].islower() or after[0] in ",.;:)"))
-    off = page.offset.get(a, 0)
+    off = _offset(a, page)
     if page.top is not None and not shared.in_top:
         row[_I_BEFORE_TOP] = float(off < page.top_start)
         row[_I_AFTER_TOP] = float(off >= page.top_end)
@@ -1108,8 +1163,6 @@ class _BoundedMark:
 
 
 def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: ANN001, C901, PLR0912, PLR0915
-    from lxml import etree
-
     where = {a: k for k, a in enumerate(anchors)}
     # per link: [path, marks, name_hit, text offset, ordinal, block tag, plain chars, density]
     records: list[list | None] = [None] * len(anchors)
