@@ -281,6 +281,7 @@ class _Page:
     child_tags: dict  # element -> {tag: number of element children with it}
     parent_parts: dict  # element -> _ParentPart of the links directly below it
     rank_from_end: dict  # element -> rank among its same-tag siblings, the last one being 1
+    site: str = ""  # the page's own host (canonical or og:url), without www.; "" if unknown
 
 
 def _own_text(el, tag: str) -> int:  # noqa: ANN001
@@ -353,6 +354,7 @@ def _measure(root) -> _Page:  # noqa: ANN001
     if top is not None:
         page.top_start = _offset(top, page)
         page.top_end = page.top_start + text_len.get(top, 0)
+    page.site = _page_site(root)
     total, para, links = page.total_text, page.total_para, page.total_links
     page.constants.update({
         "page_link_density": links / total if total else 1.0,
@@ -362,6 +364,43 @@ def _measure(root) -> _Page:  # noqa: ANN001
         page.constants["top_link_density"] = link_len.get(top, 0) / tt if tt else 1.0
         page.constants["top_para_share"] = para_len.get(top, 0) / (para or 1)
     return page
+
+
+def _host(url: str) -> str:
+    """Lowercase host of an absolute or scheme-relative URL, without `www.` and port."""
+    rest = url.split("//", 1)[1] if "//" in url[:8] else ""
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    host = host.split(":", 1)[0].lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _page_site(root) -> str:  # noqa: ANN001
+    """The page's own host as the page states it in <head> (canonical link, else og:url); the
+    classifier is not given the URL."""
+    head = root.find("head")
+    if head is None:
+        return ""
+    og = ""
+    for el in head.iterchildren("link", "meta"):
+        if el.tag == "link":
+            if "canonical" in (el.get("rel") or "").lower().split():
+                host = _host((el.get("href") or "").strip())
+                if host:
+                    return host
+        elif not og and el.get("property") == "og:url":
+            og = _host((el.get("content") or "").strip())
+    return og
+
+
+def _other_site(href: str, site: str) -> float:
+    """1 when an absolute link leaves the page's site, 0 when it stays, 0.5 when unknown."""
+    if not site:
+        return 0.5
+    host = _host(href)
+    if not host:
+        return 0.5
+    same = host == site or host.endswith("." + site) or site.endswith("." + host)
+    return 0.0 if same else 1.0
 
 
 def _offset(el, page: _Page) -> int:  # noqa: ANN001
@@ -594,7 +633,7 @@ _RULE_POSITIONS = (Position.HEADER, Position.NAV, Position.FOOTER, Position.SIDE
 
 FEATURE_NAMES: tuple[str, ...] = (
     "anchor_len", "anchor_words", "has_img", "href_fragment", "href_script", "href_mailto",
-    "href_absolute", "href_share", "before_len", "after_len", "after_lower",
+    "href_absolute", "href_share", "href_other_site", "before_len", "after_len", "after_lower",
     "blk_p", "blk_li", "blk_div", "blk_cell", "blk_heading", "blk_quote",
     "blk_text", "blk_plain", "blk_link_density", "blk_links", "blk_para",
     *(f"in_{name}" for name, _ in _CONTAINERS),
@@ -632,10 +671,11 @@ _ANC_KEYS = tuple(
 )
 _RULE_KEY = {p: _FI[f"rule_{p.value}"] for p in _RULE_POSITIONS}
 (_I_ANCHOR_LEN, _I_ANCHOR_WORDS, _I_HAS_IMG, _I_FRAGMENT, _I_SCRIPT, _I_MAILTO, _I_ABSOLUTE,
- _I_SHARE, _I_BEFORE, _I_AFTER, _I_AFTER_LOWER, _I_BEFORE_TOP, _I_AFTER_TOP, _I_REPEAT,
+ _I_SHARE, _I_OTHER_SITE, _I_BEFORE, _I_AFTER, _I_AFTER_LOWER, _I_BEFORE_TOP, _I_AFTER_TOP, _I_REPEAT,
  _I_REL_INDEX, _I_REL_OFFSET) = (_FI[k] for k in (
     "anchor_len", "anchor_words", "has_img", "href_fragment", "href_script", "href_mailto",
-    "href_absolute", "href_share", "before_len", "after_len", "after_lower", "before_top",
+    "href_absolute", "href_share", "href_other_site", "before_len", "after_len", "after_lower",
+    "before_top",
     "after_top", "repeat_siblings", "rel_index", "rel_offset"))
 
 
@@ -751,6 +791,8 @@ def _link_facts(a, i: int, n: int, page: _Page) -> _LinkFacts:  # noqa: ANN001
         row[_I_MAILTO] = float(href.startswith(("mailto:", "tel:")))
         row[_I_ABSOLUTE] = float(href.startswith(("http:", "https:", "//")))
         row[_I_SHARE] = float(_SHARE_HREF_RE.search(href) is not None)
+        if href.startswith(("http:", "https:", "//")):
+            row[_I_OTHER_SITE] = _other_site(href, page.site)
     prev = a.getprevious()
     before = (prev.tail if prev is not None else parent.text if parent is not None else "") or ""
     after = (a.tail or "").strip()
