@@ -1058,7 +1058,7 @@ _PROSE_NAMES = {"blk_p": "<p>", "blk_li": "<li>", "blk_cell": "a table cell",
                 "blk_quote": "<blockquote>"}
 
 
-def _running_text(facts: _LinkFacts) -> str | None:
+def _running_text(facts: _LinkFacts, page: _Page) -> str | None:
     f = _View(facts.features)
     prose = next((b for b in _PROSE_BLOCKS if f[b]), None)
     if (
@@ -1069,6 +1069,18 @@ def _running_text(facts: _LinkFacts) -> str | None:
     ):
         return (f"running text in {_PROSE_NAMES[prose]} (link density "
                 f"{f['blk_link_density']:.2f}) in the main text block")
+    # A page too short to have a main text block (no paragraph of 30 characters that is mostly
+    # not link text): the main-content landmark stands in for it, and a link in the middle of a
+    # sentence there (words on both sides, in one <p>) is body. On the eval pages every page has
+    # a main text block, so this never fires there; it keeps one-sentence pages right.
+    if (
+        page.top is None
+        and f["blk_p"]
+        and (f["in_main"] or f["in_article"])
+        and f["before_len"] > 0
+        and f["after_len"] > 0
+    ):
+        return "a sentence in <p> inside <main>/<article> (the page has no main text block)"
     return None
 
 
@@ -1162,7 +1174,7 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
             out.append(PositionDecision(Position.BODY, path, "no region container (default body)"))
             continue
         p = probs[k]
-        running = _running_text(fa) if region is None else None
+        running = _running_text(fa, page) if region is None else None
         if running is not None:
             out.append(PositionDecision(Position.BODY, path, f"{running}; model {p:.2f}"))
             continue

@@ -212,3 +212,16 @@ def test_position_bounded_path_on_many_links() -> None:
     assert prose_d[0].path == "html/body/article/p[1]/a"
     assert menu_d[1].path == "html/body/div/ul/li[2]/a"
     assert decisions[-1].path == element_path(anchors[-1])
+
+
+def test_position_sentence_on_a_page_without_main_text_block() -> None:
+    """One short sentence in <main><article>: no main text block, the link is still body."""
+    root = lxml.html.document_fromstring(
+        "<html><body><header><a href='/'>Home</a></header><main><article><h1>Moved</h1>"
+        "<p>See <a href='/old-product'>their product page</a> for details.</p></article></main>"
+        "<aside class='sidebar'><ul><li><a href='https://friend.example/'>A friend</a></li></ul>"
+        "</aside><footer><p>&copy; 2026 <a href='/imprint'>Imprint</a></p></footer></body></html>"
+    )
+    decisions = classify_positions(root, list(root.iter("a")))
+    assert [d.position for d in decisions] == [H, B, S, F]
+    assert "sentence" in decisions[1].signal
