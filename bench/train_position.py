@@ -242,9 +242,13 @@ def running_text(x: np.ndarray) -> np.ndarray:
             & (col["blk_link_density"] <= _RUNNING_DENSITY) & ~region)
 
 
-def comment_threads(x: np.ndarray) -> np.ndarray:
-    """Links inside a comment thread: the classifier calls them comments whatever the model says."""
-    return x[:, FEATURE_NAMES.index("rule_comments")] > 0
+def placed_without_model(x: np.ndarray) -> np.ndarray:
+    """Links the classifier places without the model: inside a comment thread or a landmark/ARIA
+    region (linkcrawler.position._region_decides; its exemption for a landmark wrapping half the
+    page's text is not in the features, so this vetoes slightly more than the classifier)."""
+    col = FEATURE_NAMES.index
+    return ((x[:, col("rule_comments")] > 0) | (x[:, col("rule_landmark")] > 0)
+            | (x[:, col("rule_role")] > 0))
 
 
 def decide(prob: np.ndarray, rule: np.ndarray, cutoff: float,
@@ -314,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     cv: dict = {}
     cutoff = args.cutoff
     rule = running_text(d.x)
-    veto = comment_threads(d.x)
+    veto = placed_without_model(d.x)
     print(f"running-text rule alone: {fmt(metrics(d.y, rule.astype(int), d.page))}")
     if args.folds:
         prob = cross_validate(d, p, args.folds)
