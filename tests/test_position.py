@@ -225,3 +225,20 @@ def test_position_sentence_on_a_page_without_main_text_block() -> None:
     decisions = classify_positions(root, list(root.iter("a")))
     assert [d.position for d in decisions] == [H, B, S, F]
     assert "sentence" in decisions[1].signal
+
+
+def test_position_landmark_wrapping_most_text_is_left_to_the_model() -> None:
+    """A small landmark decides alone; one holding half the page's text is judged by the model."""
+    from linkcrawler import position
+
+    prose = "<p>" + "Plenty of article text here, sentence after sentence. " * 8 + "</p>"
+    root = lxml.html.document_fromstring(
+        f"<html><body><aside><p>Intro <a href='/a'>a</a></p>{prose}</aside>"
+        "<div><nav><a href='/n'>n</a></nav></div></body></html>"
+    )
+    page = position._measure(root)
+    aside_link, nav_link = root.iter("a")
+    assert not position._region_decides(position._region_above(aside_link, page), page)
+    assert position._region_decides(position._region_above(nav_link, page), page)
+    decisions = classify_positions(root, [aside_link, nav_link])
+    assert "model" in decisions[0].signal and "model" not in decisions[1].signal
