@@ -94,7 +94,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -950,12 +950,13 @@ def _text_after(chunks: list[str], lo: int, hi: int) -> str:
     return cut.strip()
 
 
-def _positions(root, records: list[_LinkRecord]) -> list:  # noqa: ANN001
+def _positions(root, records: list[_LinkRecord], only: set[int] | None = None) -> list:  # noqa: ANN001
     anchors = [r.el for r in records]
     if not anchors:
         return []
     try:
-        decisions = _position.classify_positions(root, anchors)
+        decisions = (_position.classify_positions(root, anchors) if only is None
+                     else _position.classify_positions(root, anchors, only))
         if len(decisions) == len(anchors):
             return decisions
         problem = f"returned {len(decisions)} decisions for {len(anchors)} links"
@@ -996,10 +997,14 @@ def parse_page(
     *,
     content_type: str = "text/html",
     x_robots_tag: tuple[str, ...] | list[str] = (),
+    classify: Callable[[str | None], bool] | None = None,
 ) -> ParsedPage:
     """Parse once: every link with its position and context, plus the page-level facts.
 
     `x_robots_tag` is the list of raw X-Robots-Tag header values of the response.
+    `classify`, if given, says which links (by resolved URL) need a position: the others get
+    position.NOT_CLASSIFIED (body, empty path). The verifier asks only about links to the
+    target's site, which is most of the saving on a page of a hundred links.
     """
     url = url if isinstance(url, str) else str(url)
     content_type = content_type or ""
@@ -1016,18 +1021,20 @@ def parse_page(
         base_url = resolve_href(page_base, scan.base_href) or page_base
     resolve = _Resolver(base_url)
 
-    decisions = _positions(root, scan.links)
+    urls = [resolve(record.href) for record in scan.links]
+    only = None if classify is None else {i for i, u in enumerate(urls) if classify(u)}
+    decisions = _positions(root, scan.links, only)
     # Free the tree before building the results: lxml keeps the whole document alive while any
     # element proxy is referenced (it is most of the memory on huge pages).
     del root
     for record in scan.links:
         record.el = None
     links = []
-    for record, decision in zip(scan.links, decisions, strict=True):
+    for record, decision, link_url in zip(scan.links, decisions, urls, strict=True):
         rel = _rel_tokens(record.rel) if record.rel else ()
         links.append(Link(
             href=record.href,
-            url=resolve(record.href),
+            url=link_url,
             anchor_text=record.anchor_text,
             img_alt=record.img_alt,
             rel=rel,

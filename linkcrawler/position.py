@@ -49,7 +49,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1110,19 +1110,34 @@ MAX_MODEL_ELEMENTS = 50_000
 _CHUNK = 1024  # links whose features and model tensors exist at once on the full path
 
 
-def classify_positions(root, anchors: Sequence | Iterable) -> list[PositionDecision]:  # noqa: ANN001
-    """One decision per link element in `anchors`, in the same order (see module docstring)."""
+# The decision given to links the caller did not ask about (`only`): nothing was computed.
+NOT_CLASSIFIED = PositionDecision(Position.BODY, "", "not classified (not asked for)")
+
+
+def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
+                       only: Collection[int] | None = None) -> list[PositionDecision]:
+    """One decision per link element in `anchors`, in the same order (see module docstring).
+
+    `only`: indices of the links whose position is wanted (the verifier needs the few links to
+    the target's site, not the hundred others); the rest get NOT_CLASSIFIED. Page-level
+    measures still cover every link, so a classified link gets exactly the decision it would
+    get without `only`.
+    """
     anchors = list(anchors)
     if not anchors:
         return []
     if len(anchors) > MAX_MODEL_LINKS or _more_elements_than(root, MAX_MODEL_ELEMENTS):
         return _classify_bounded(root, anchors)
-    page = _measure(root)
     n = len(anchors)
+    wanted = range(n) if only is None else sorted(k for k in set(only) if 0 <= k < n)
+    if not wanted:
+        return [NOT_CLASSIFIED] * n
+    page = _measure(root)
     model = _shipped_model()
-    out: list[PositionDecision | None] = [None] * n
+    out: list[PositionDecision | None] = [None] * n if only is None else [NOT_CLASSIFIED] * n
     todo = []  # links the model judges
-    for k, a in enumerate(anchors):
+    for k in wanted:
+        a = anchors[k]
         region = _region_above(a, page)
         if region is not None and (model is None or _region_decides(region, page)):
             pos, signal, el = region

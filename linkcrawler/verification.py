@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,6 +140,19 @@ def _outside(url: str | None, domain: str) -> bool:
     if not _is_name(host):
         return False
     return not (host == domain or host.endswith("." + domain))
+
+
+def may_link_to(targets: Iterable[Target]) -> Callable[[str | None], bool]:
+    """A predicate over link URLs: False only for links that cannot match any of `targets`
+    (so their position need not be classified); cheap, no URL normalisation."""
+    domains = [_domain_filter(t) for t in targets]
+    if not domains or any(d is None for d in domains):
+        return lambda url: url is not None
+
+    def predicate(url: str | None) -> bool:
+        return url is not None and any(not _outside(url, d) for d in domains)  # type: ignore[arg-type]
+
+    return predicate
 
 
 def matching_links(target: Target, links: Iterable[Link], info: PageInfo) -> list[LinkMatch]:

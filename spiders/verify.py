@@ -40,6 +40,7 @@ from linkcrawler.verification import (
     failed_result,
     is_bot_challenge,
     matching_links,
+    may_link_to,
     page_facts,
     reason_for_status,
     target_urls_to_check,
@@ -225,6 +226,8 @@ class VerifySpider(scrapy.Spider):
             response.url,
             content_type=content_type or "text/html",
             x_robots_tag=[v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")],
+            # Only links to the targets' sites are reported: classify just those.
+            classify=may_link_to(spec.target for spec in job.backlinks),
         )
         refresh = self._meta_refresh(response, parsed)
         if refresh is not None:

@@ -176,3 +176,41 @@ def test_bot_challenge_pages(status: int, headers: dict[bytes, bytes], body: byt
     from linkcrawler.verification import is_bot_challenge
 
     assert is_bot_challenge(status, headers, body) is challenge
+
+
+def test_classifying_only_links_to_the_target_gives_them_the_same_decisions() -> None:
+    """The verifier classifies only links that may reach the target's site; those links get
+    exactly the positions a full classification gives them."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    from linkcrawler.extraction import parse_page
+    from linkcrawler.position import NOT_CLASSIFIED
+    from linkcrawler.verification import may_link_to
+
+    eval_dir = next((p for p in (Path(__file__).parents[2] / "shared" / "eval", Path("/work/shared/eval"))
+                     if (p / "pages.jsonl").exists()), None)
+    if eval_dir is None:
+        pytest.skip("the shared eval pages are not beside the repository")
+    pages = [json.loads(line) for line in (eval_dir / "pages.jsonl").read_text().splitlines()[:25]]
+    checked = 0
+    for page in pages:
+        path = eval_dir / page["html_path"]
+        if not path.exists():
+            continue
+        html, url = gzip.decompress(path.read_bytes()), page["url"]
+        full = parse_page(html, url)
+        targets = {link.url for link in full.links if link.url}
+        target = parse_target(sorted(targets)[len(targets) // 2]) if targets else parse_target("example.com")
+        partial = parse_page(html, url, classify=may_link_to([target]))
+        for a, b in zip(full.links, partial.links, strict=True):
+            if may_link_to([target])(a.url):
+                assert (a.position, a.path, a.position_signal) == (b.position, b.path, b.position_signal)
+                checked += 1
+            else:
+                assert (b.position, b.path, b.position_signal) == (
+                    NOT_CLASSIFIED.position, NOT_CLASSIFIED.path, NOT_CLASSIFIED.signal)
+            assert (a.url, a.anchor_text, a.hidden, a.context_before) == (
+                b.url, b.anchor_text, b.hidden, b.context_before)
+    assert checked > 0
