@@ -67,6 +67,10 @@ LINKCRAWLER_PROGRESS = True
 LINKCRAWLER_PROGRESS_INTERVAL = 10.0
 LINKCRAWLER_PROGRESS_TOTAL = 0
 
+# Worker processes that parse pages (lxml + the position classifier are CPU-bound); None means
+# one per spare core. 0 parses in the crawl process itself.
+LINKCRAWLER_PARSE_WORKERS = None
+
 # --- Scrapy settings ------------------------------------------------------------------------
 
 BOT_NAME = "linkcrawler"

@@ -26,7 +26,8 @@ from linkcrawler.commands import mask_secrets
 from linkcrawler.db import Database, open_database
 from linkcrawler.enums import Reason, Status
 from linkcrawler.errors import FetchError, reason_for_exception
-from linkcrawler.extraction import ParsedPage, parse_page
+from linkcrawler.extraction import ParsedPage
+from linkcrawler.parsing import PageParser, default_workers
 from linkcrawler.redirects import next_hop
 from linkcrawler.runs import iter_pending_jobs
 from linkcrawler.verification import (
@@ -40,7 +41,6 @@ from linkcrawler.verification import (
     failed_result,
     is_bot_challenge,
     matching_links,
-    may_link_to,
     page_facts,
     reason_for_status,
     target_urls_to_check,
@@ -99,6 +99,9 @@ class VerifySpider(scrapy.Spider):
         spider.recheck_delay = settings.getfloat("LINKCRAWLER_RECHECK_DELAY")
         spider.outage_seconds = settings.getfloat("LINKCRAWLER_DB_OUTAGE_SECONDS")
         spider.max_attempts = settings.getint("LINKCRAWLER_MAX_ATTEMPTS")
+        workers = settings.get("LINKCRAWLER_PARSE_WORKERS")
+        spider.parser = PageParser(default_workers() if workers is None else int(workers))
+        crawler.signals.connect(spider.parser.close, signal=signals.spider_closed)
         spider.max_redirects = settings.getint("LINKCRAWLER_MAX_REDIRECTS")
         crawler.signals.connect(spider._keep_open, signal=signals.spider_idle)
         crawler.signals.connect(spider._stop_target_body, signal=signals.headers_received)
@@ -187,16 +190,30 @@ class VerifySpider(scrapy.Spider):
             googlebot_allowed=meta.get("lc_googlebot_allowed"),
         )
 
-    def parse_page(self, response: Response) -> list[Any]:
+    async def parse_page(self, response: Response) -> list[Any]:
         job: PageJob = response.meta["lc_job"]
         fetch = self._fetch_facts(response.request, response)
         try:
-            return self._assess_response(job, response, fetch)
+            early = self._assess_response(job, response, fetch)
+            if early is not None:
+                return early
+            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+            parsed = await self.parser.parse(
+                response.body, response.url, content_type or "text/html",
+                [v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")],
+                # Only links to the targets' sites are reported: classify just those.
+                [spec.target for spec in job.backlinks],
+            )
+            refresh = self._meta_refresh(response, parsed)
+            if refresh is not None:
+                return refresh
+            return self._assess_links(job, fetch, parsed, response.request)
         except Exception as exc:  # noqa: BLE001 - one bad page must not lose its backlinks
             logger.exception("failed to assess %s", response.url)
             return self._conclude(job, Reason.NOT_HTML, f"could not process the page: {exc!r}", fetch)
 
-    def _assess_response(self, job: PageJob, response: Response, fetch: PageFetch) -> list[Any]:
+    def _assess_response(self, job: PageJob, response: Response, fetch: PageFetch) -> list[Any] | None:
+        """The results decided by the response alone (status, challenge, type); None: parse it."""
         if is_bot_challenge(response.status, _lower_headers(response), response.body):
             return self._conclude(job, Reason.BLOCKED, f"HTTP {response.status}: a bot challenge page", fetch)
         reason = reason_for_status(response.status)
@@ -221,18 +238,7 @@ class VerifySpider(scrapy.Spider):
         mime = content_type.split(";", 1)[0].strip()
         if mime and mime not in HTML_TYPES:
             return self._conclude(job, Reason.NOT_HTML, f"Content-Type is {mime}", fetch)
-        parsed = parse_page(
-            response.body,
-            response.url,
-            content_type=content_type or "text/html",
-            x_robots_tag=[v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")],
-            # Only links to the targets' sites are reported: classify just those.
-            classify=may_link_to(spec.target for spec in job.backlinks),
-        )
-        refresh = self._meta_refresh(response, parsed)
-        if refresh is not None:
-            return refresh
-        return self._assess_links(job, fetch, parsed, response.request)
+        return None
 
     def _waiting_in_site(self, response: Response) -> int:
         pacer = getattr(self.crawler, "lc_pacer", None)
