@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from linkcrawler.enums import ExpectedRel, MatchKind, Position, Reason, Status, TargetKind
@@ -87,7 +87,6 @@ class VerifiedResult:
     unmet: tuple[str, ...] = ()
     error: str | None = None
     attempts: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def passes_value(link: Link, info: PageInfo) -> bool:

@@ -31,7 +31,6 @@ from linkcrawler.parsing import PageParser, default_workers
 from linkcrawler.redirects import next_hop
 from linkcrawler.runs import iter_pending_jobs
 from linkcrawler.verification import (
-    BacklinkSpec,
     LinkMatch,
     PageFetch,
     PageJob,
@@ -41,7 +40,6 @@ from linkcrawler.verification import (
     failed_result,
     is_bot_challenge,
     matching_links,
-    page_facts,
     reason_for_status,
     target_urls_to_check,
 )
@@ -341,5 +339,3 @@ class VerifySpider(scrapy.Spider):
                 out += self._complete(waiting)
         return out
 
-
-__all__ = ["BacklinkSpec", "VerifySpider", "page_facts"]
