@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkcrawler.db import (
@@ -153,13 +153,6 @@ def count_pending(session: Session, run: Run) -> tuple[int, int]:
     backlinks = session.scalar(select(func.count()).select_from(sub)) or 0
     pages = session.scalar(select(func.count(func.distinct(sub.c.page_id)))) or 0
     return pages, backlinks
-
-
-def count_selected(session: Session, run: Run) -> int:
-    query = select(func.count(Backlink.id)).where(Backlink.id <= run.max_backlink_id)
-    if run.tag:
-        query = query.join(BacklinkTag, and_(BacklinkTag.backlink_id == Backlink.id, BacklinkTag.tag == run.tag))
-    return session.scalar(query) or 0
 
 
 def backlink_spec(backlink: Backlink) -> BacklinkSpec:

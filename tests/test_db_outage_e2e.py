@@ -4,7 +4,6 @@ is made by a TCP relay in front of the real PostgreSQL server, so nothing else i
 
 from __future__ import annotations
 
-import csv
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 
 from linkcrawler.db import Result, Run
+from tests.cli import import_backlinks
 from tests.loopback import LoopbackServer, Reply
 
 pytestmark = pytest.mark.slow
@@ -98,13 +98,8 @@ def run_with_outage(tmp_path: Path, pg_url: str, outage: float, limit: float) ->
     with LoopbackServer() as server:
         for i in range(PAGES):
             server.route(f"s{i % 2}.test", f"/p{i}", Reply(200, LINKED, delay=0.05))
-        path = tmp_path / "b.csv"
-        with path.open("w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["source_url", "target_url"])
-            w.writerows([server.url(f"s{i % 2}.test", f"/p{i}"), "mysite.test"] for i in range(PAGES))
-        subprocess.run([sys.executable, "-m", "linkcrawler", "import", str(path), "--db", relayed], check=True,
-                       capture_output=True)
+        import_backlinks(relayed, [(server.url(f"s{i % 2}.test", f"/p{i}"), "mysite.test")
+                                   for i in range(PAGES)], tmp_path)
         args = [sys.executable, "-m", "linkcrawler", "verify", "--db", relayed, "--delay", "0.3",
                 "--no-progress", "-s", f'LINKCRAWLER_ALLOWED_ENDPOINTS=["127.0.0.1:{server.port}"]',
                 "-s", "LINKCRAWLER_BATCH_SECONDS=0.2", "-s", f"LINKCRAWLER_DB_OUTAGE_SECONDS={limit}",

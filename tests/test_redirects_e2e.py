@@ -4,14 +4,12 @@ fetched, and retried pages report their attempts."""
 
 from __future__ import annotations
 
-import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import import_backlinks, linkcrawler
 from tests.loopback import LoopbackServer, Replies, Reply
 
 pytestmark = pytest.mark.slow
@@ -25,21 +23,14 @@ def go(status: int, location: str) -> Reply:
 
 def crawl(server: LoopbackServer, tmp_path: Path, sources: list[str]) -> dict[str, dict]:
     db = f"sqlite:///{tmp_path / 'lc.db'}"
-    path = tmp_path / "backlinks.csv"
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["source_url", "target_url"])
-        w.writerows([s, "mysite.test"] for s in sources)
-    subprocess.run([sys.executable, "-m", "linkcrawler", "import", str(path), "--db", db], check=True,
-                   capture_output=True)
-    args = [sys.executable, "-m", "linkcrawler", "verify", "--db", db, "--delay", "0.02", "--no-progress",
+    import_backlinks(db, [(s, "mysite.test") for s in sources], tmp_path)
+    args = ["verify", "--db", db, "--delay", "0.02", "--no-progress",
             "--recheck-delay", "0.05", "-s", f'LINKCRAWLER_ALLOWED_ENDPOINTS=["127.0.0.1:{server.port}"]',
             "-s", "LINKCRAWLER_BACKOFF_BASE=0.3", "-s", "LINKCRAWLER_BACKOFF_MAX=1"]
     args += server.resolve_args()
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=180)
+    proc = linkcrawler(*args)
     assert proc.returncode == 0, proc.stderr
-    out = subprocess.run([sys.executable, "-m", "linkcrawler", "export", "--db", db], capture_output=True,
-                         text=True, check=True).stdout
+    out = linkcrawler("export", "--db", db).stdout
     return {r["source_url"]: r for r in map(json.loads, out.splitlines())}
 
 

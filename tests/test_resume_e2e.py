@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from linkcrawler.db import Backlink, Page, Result, Run
+from tests.cli import import_backlinks
 from tests.loopback import LoopbackServer, Reply
 
 pytestmark = pytest.mark.slow
@@ -35,14 +35,7 @@ def start_web(server: LoopbackServer) -> None:
 
 
 def import_pages(server: LoopbackServer, tmp_path: Path, db: str) -> None:
-    path = tmp_path / "backlinks.csv"
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["source_url", "target_url"])
-        for url in page_urls(server):
-            w.writerow([url, "mysite.test"])
-    subprocess.run([sys.executable, "-m", "linkcrawler", "import", str(path), "--db", db], check=True,
-                   capture_output=True)
+    import_backlinks(db, [(url, "mysite.test") for url in page_urls(server)], tmp_path)
 
 
 def verify_cmd(server: LoopbackServer, db: str, *extra: str) -> list[str]:

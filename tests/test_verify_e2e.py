@@ -3,40 +3,30 @@ the database through `export` (the contract of DESIGN §5)."""
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from linkcrawler.demo_web import BACKLINKS, DemoWeb
+from tests.cli import import_backlinks, linkcrawler
 
 pytestmark = pytest.mark.slow
 
 FAST = ["--allow-private", "--delay", "0.05", "--recheck-delay", "0.2", "--timeout", "10", "--no-progress"]
 
 
-def cli(*args: str, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.run([sys.executable, "-m", "linkcrawler", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = linkcrawler(*args)
     if check and proc.returncode not in (0, 1):
         raise AssertionError(f"linkcrawler {' '.join(args)} exited {proc.returncode}\n{proc.stderr}")
     return proc
 
 
 def import_demo(web: DemoWeb, tmp_path: Path, db: str) -> None:
-    path = tmp_path / "backlinks.csv"
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["source_url", "target_url"])
-        for source, target, _s, _r in BACKLINKS:
-            w.writerow([web.url(source), web.url(target)])
-    cli("import", str(path), "--db", db)
+    import_backlinks(db, [(web.url(source), web.url(target)) for source, target, _s, _r in BACKLINKS], tmp_path)
 
 
 def export(db: str) -> dict[str, dict]:

@@ -3,26 +3,19 @@ by a scripted loopback server and checked through the real CLI and the export.""
 
 from __future__ import annotations
 
-import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import import_backlinks
+from tests.cli import linkcrawler as cli
 from tests.loopback import Canary, LoopbackServer, Replies, Reply
 
 pytestmark = pytest.mark.slow
 
 TARGET = "mysite.test"
 LINKED = '<html><body><p>See <a href="http://mysite.test/">my site</a> now.</p></body></html>'
-
-
-def cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "linkcrawler", *args], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def redirect(location: str, status: int = 302) -> Reply:
@@ -77,13 +70,7 @@ def test_every_remaining_reason(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'lc.db'}"
     with LoopbackServer() as server, Canary() as canary:
         expected = build(server, canary.port)
-        path = tmp_path / "backlinks.csv"
-        with path.open("w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["source_url", "target_url"])
-            for url in expected:
-                w.writerow([url, TARGET])
-        assert cli("import", str(path), "--db", db).returncode == 0
+        import_backlinks(db, [(url, TARGET) for url in expected], tmp_path)
         hosts = sorted({h for h, _p in server.routes} | {TARGET})
         args = ["verify", "--db", db, "--delay", "0.05", "--timeout", "1", "--recheck-delay", "0.1",
                 "--no-progress", "--max-page-bytes", "100000",
