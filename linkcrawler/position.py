@@ -24,8 +24,10 @@ How a position is decided
    link's block, text around the link, whether an absolute link leaves the site the page
    names in its canonical link or og:url, being inside <p>/<li>/headings, id/class vocabulary of
    the ancestors weighted by distance (several languages), the regions of step 1, repeated
-   sibling structures, and the main text block of the page (paragraph text credited to parent
-   and grandparent, discounted by link density). A link whose nearest block is a <p>, <li>,
+   sibling structures, the main text block of the page (paragraph text credited to parent
+   and grandparent, discounted by link density), and the share of the page's paragraph text
+   before and after the link's block (a list between paragraphs belongs to the text; one after
+   the last paragraph, or before the first, usually does not). A link whose nearest block is a <p>, <li>,
    table cell or <blockquote> inside the main text block (or beside it, under the same
    parent), outside any region, with at least 20 characters of text that is not link text
    and link density <= 0.3 is body whatever the model says (running text). A link the model calls boilerplate takes the region of step 1; without
@@ -50,7 +52,7 @@ import json
 import math
 import re
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -285,6 +287,7 @@ class _Page:
     parent_parts: dict  # element -> _ParentPart of the links directly below it
     rank_from_end: dict  # element -> rank among its same-tag siblings, the last one being 1
     site: str = ""  # the page's own host (canonical or og:url), without www.; "" if unknown
+    para_offset: dict = field(default_factory=dict)  # paragraph text before the element's start
 
 
 def _own_text(el, tag: str) -> int:  # noqa: ANN001
@@ -352,7 +355,7 @@ def _measure(root) -> _Page:  # noqa: ANN001
         total_links=link_len.get(body, 0), top=top, top_start=0, top_end=0,
         index_of={}, path_of={}, region_of={},
         link_count=link_count, child_tags=child_tags, inherit={}, stats_of={}, constants={},
-        parent_parts={}, rank_from_end=rank_from_end,
+        parent_parts={}, rank_from_end=rank_from_end, para_offset={root: 0},
     )
     if top is not None:
         page.top_start = _offset(top, page)
@@ -428,12 +431,16 @@ def _offset(el, page: _Page) -> int:  # noqa: ANN001
 
 
 def _fill_children(parent, page: _Page) -> None:  # noqa: ANN001
-    """Offsets of `parent`'s element children (its own offset known)."""
+    """Text and paragraph-text offsets of `parent`'s element children (its own known)."""
     text_len, offset = page.text_len, page.offset
+    para_len, para_offset = page.para_len, page.para_offset
     run = offset[parent] + _own_text(parent, _local(parent.tag))
+    para_run = para_offset.get(parent, 0)
     for child in parent.iterchildren(etree.Element):
         offset[child] = run
+        para_offset[child] = para_run
         run += text_len.get(child, 0) + len((child.tail or "").strip())
+        para_run += para_len.get(child, 0)
 
 
 def _step(el, page: _Page) -> str:  # noqa: ANN001
@@ -646,6 +653,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "rule_landmark", "rule_role", "rule_name",
     *(f"anc{d}_{m}" for d in _DISTANCES for m in ("para_share", "para_density", "link_density")),
     "in_top", "in_top_parent", "before_top", "after_top", "top_link_density", "top_para_share",
+    "para_before", "para_after",
     "list_items", "list_link_density", "repeat_siblings",
     "rel_index", "rel_offset", "depth",
     "page_link_density",
@@ -701,10 +709,10 @@ _BLOCK_KIND = {"p": "blk_p", "blockquote": "blk_quote", "li": "blk_li", "div": "
 _I_BLOCK_KIND = {tag: _FI[name] for tag, name in _BLOCK_KIND.items()}
 (_I_BLK_TEXT, _I_BLK_PLAIN, _I_BLK_DENSITY, _I_BLK_LINKS, _I_BLK_PARA, _I_RULE_LANDMARK,
  _I_RULE_ROLE, _I_RULE_NAME, _I_IN_TOP, _I_IN_TOP_PARENT, _I_LIST_ITEMS, _I_LIST_DENSITY,
- _I_DEPTH) = (_FI[k] for k in (
+ _I_DEPTH, _I_PARA_BEFORE, _I_PARA_AFTER) = (_FI[k] for k in (
     "blk_text", "blk_plain", "blk_link_density", "blk_links", "blk_para", "rule_landmark",
     "rule_role", "rule_name", "in_top", "in_top_parent", "list_items", "list_link_density",
-    "depth"))
+    "depth", "para_before", "para_after"))
 
 
 def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
@@ -721,6 +729,12 @@ def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
     row[_I_BLK_DENSITY] = bl / bt if bt else 1.0
     row[_I_BLK_LINKS] = _log(page.link_count.get(block, 0))
     row[_I_BLK_PARA] = page.para_len.get(block, 0) / bt if bt else 0.0
+    if page.total_para:  # paragraphs of the page before and after the link's block
+        _offset(block, page)
+        before = page.para_offset.get(block, 0)
+        after = page.total_para - before - page.para_len.get(block, 0)
+        row[_I_PARA_BEFORE] = before / page.total_para
+        row[_I_PARA_AFTER] = max(after, 0) / page.total_para
     link_depth = depth + 1
     for name, at in marks.items():
         row[_FI[name]] = 1.0 / (link_depth - at)
