@@ -14,8 +14,9 @@ How a position is decided
    footer is therefore footer. <header>/<footer> inside <article>, <main>, <section> or <aside>
    describe that section, not the page (HTML-AAM), so they mark no region. Names that describe
    a layout rather than a region (`content-with-sidebar`, `has-sidebar`, `l-sidebar-fixed`)
-   mark none either, and neither does any container holding most of the page's text: a
-   region that big is a misnamed wrapper around the body.
+   mark none either, and neither does a name (not a comment thread) on a container holding
+   half the page's text or holding the main text block of step 2: such a region is a misnamed
+   wrapper around the body (`theiaStickySidebar`, `pg-rail-tall__wrapper`).
 2. Comment threads always win, and so does a landmark or ARIA region (HTML5 element or role)
    unless it holds half the page's text (see _region_decides). Elsewhere, including regions
    named only by id/class, a learned model (gradient-boosted trees shipped as
@@ -25,12 +26,14 @@ How a position is decided
    names in its canonical link or og:url, being inside <p>/<li>/headings, id/class vocabulary of
    the ancestors weighted by distance (several languages), the regions of step 1, repeated
    sibling structures, the main text block of the page (paragraph text credited to parent
-   and grandparent, discounted by link density), and the share of the page's paragraph text
-   before and after the link's block (a list between paragraphs belongs to the text; one after
-   the last paragraph, or before the first, usually does not). A link whose nearest block is a <p>, <li>,
-   table cell or <blockquote> inside the main text block (or beside it, under the same
+   and grandparent, discounted by link density; never inside a comment thread, which may hold
+   more text than the article), and the share of the page's paragraph text before and after
+   the link's block (a list between paragraphs belongs to the text; one after the last
+   paragraph, or before the first, usually does not). A link whose nearest block is a <p>,
+   <li>, table cell or <blockquote> inside the main text block (or beside it, under the same
    parent), outside any region, with at least 20 characters of text that is not link text
-   and link density <= 0.3 is body whatever the model says (running text). A link the model calls boilerplate takes the region of step 1; without
+   and link density <= 0.3 is body whatever the model says (running text). A link the model
+   calls boilerplate takes the region of step 1; without
    one, the nearest region name above it, else where it sits relative to the main text block
    (a box inside it: sidebar; before it: nav or header; after it: footer).
 3. Without the model file, step 1 alone decides and everything else is body.
@@ -288,6 +291,7 @@ class _Page:
     rank_from_end: dict  # element -> rank among its same-tag siblings, the last one being 1
     site: str = ""  # the page's own host (canonical or og:url), without www.; "" if unknown
     para_offset: dict = field(default_factory=dict)  # paragraph text before the element's start
+    top_chain: set = field(default_factory=set)  # the main text block and its ancestors
 
 
 def _own_text(el, tag: str) -> int:  # noqa: ANN001
@@ -342,13 +346,13 @@ def _measure(root) -> _Page:  # noqa: ANN001
             para_len[parent] = para_len.get(parent, 0) + para
             direct[parent] = direct.get(parent, 0) + tail
     body = next((el for el, tag in zip(order, tags, strict=True) if tag == "body"), root)
-    top = None
-    best = 0.0
+    candidates = []
     for el, s in score.items():
         t = text_len.get(el, 0)
         s *= 1.0 - (link_len.get(el, 0) / t if t else 0.0)
-        if s > best:
-            top, best = el, s
+        if s > 0:
+            candidates.append((s, el))
+    top = _main_text_block(candidates)
     page = _Page(
         text_len=text_len, link_len=link_len, para_len=para_len, offset={root: 0},
         total_text=text_len.get(body, 0), total_para=para_len.get(body, 0),
@@ -360,6 +364,8 @@ def _measure(root) -> _Page:  # noqa: ANN001
     if top is not None:
         page.top_start = _offset(top, page)
         page.top_end = page.top_start + text_len.get(top, 0)
+        page.top_chain = set(top.iterancestors())
+        page.top_chain.add(top)
     page.site = _page_site(root)
     total, para, links = page.total_text, page.total_para, page.total_links
     page.constants.update({
@@ -370,6 +376,30 @@ def _measure(root) -> _Page:  # noqa: ANN001
         page.constants["top_link_density"] = link_len.get(top, 0) / tt if tt else 1.0
         page.constants["top_para_share"] = para_len.get(top, 0) / (para or 1)
     return page
+
+
+def _main_text_block(candidates: list):  # noqa: ANN202
+    """The highest-scoring (score, element) candidate outside comment threads, or None: a long
+    discussion can outweigh a short article, and it is never the article."""
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda c: c[0])[1]  # the first of equals, in document order
+    if not _in_comment_thread(best):
+        return best
+    candidates = [c for c in candidates if not _in_comment_thread(c[1])]
+    return max(candidates, key=lambda c: c[0])[1] if candidates else None
+
+
+def _in_comment_thread(el) -> bool:  # noqa: ANN001
+    """Whether `el` or an ancestor (below <body>) is marked as a comment thread."""
+    for node in (el, *el.iterancestors()):
+        tag = _local(node.tag)
+        if tag in ("html", "body"):
+            return False
+        mark = _region_mark(node, tag, False)
+        if mark is not None and mark.position is Position.COMMENTS:
+            return True
+    return False
 
 
 def _host(url: str) -> str:
@@ -929,8 +959,10 @@ def _region_of_chain(chain: list, page: _Page) -> tuple[Position, str, object] |
                     mark.signal.startswith(("landmark", "role"))
                     or mark.position is Position.COMMENTS
                     or not page.total_text
-                    or page.text_len.get(el, 0) < _WRAPPER_TEXT_SHARE * page.total_text
-                ):  # a name on a container with most of the text is a misnamed wrapper
+                    or (page.text_len.get(el, 0) < _WRAPPER_TEXT_SHARE * page.total_text
+                        and el not in page.top_chain)
+                ):  # a name on a container with most of the text, or with the main text
+                    # block, is a misnamed wrapper (`theiaStickySidebar`, `pg-rail__wrapper`)
                     region = (mark.position, mark.signal, el)
             in_section = in_section or tag in _SECTIONING
         page.region_of[el] = (region, in_section)
@@ -1264,13 +1296,14 @@ class _Frame:
 class _BoundedMark:
     """A region mark met on the walk; `text` is known when its element ends."""
 
-    __slots__ = ("position", "signal", "decides", "text")
+    __slots__ = ("position", "signal", "decides", "text", "start", "end")
 
     def __init__(self, position: Position, signal: str, decides: bool) -> None:
         self.position = position
         self.signal = signal  # "landmark <footer> at html/body/footer"
         self.decides = decides  # landmark, role or comments: no wrapper exemption
         self.text = 0
+        self.start = self.end = 0  # element ordinals: it contains the elements started in between
 
 
 def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: ANN001, C901, PLR0912, PLR0915
@@ -1352,12 +1385,14 @@ def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: A
                     parent.score += unit
                     if parent.parent is not None:
                         parent.parent.score += unit / 2
-        if frame.score > 0 and total:
+        if frame.score > 0 and total and not any(
+                m.position is Position.COMMENTS for m in frame.marks):  # (as _main_text_block)
             s = frame.score * (1.0 - links / total)
             if s > best:
                 best, top = s, frame
         if frame.mark is not None:
             frame.mark.text = total
+            frame.mark.start, frame.mark.end = frame.start, frame.end
         if frame.pending:
             density = links / total if total else 1.0
             for rec in frame.pending:
@@ -1398,7 +1433,8 @@ def _bounded_decisions(anchors: list, records: list, top: _Frame | None,
             continue
         path, marks, name_hit, offset, start, btag, plain, density = rec
         region = next((m for m in marks if m.decides or not page_text
-                       or m.text < _WRAPPER_TEXT_SHARE * page_text), None)
+                       or (m.text < _WRAPPER_TEXT_SHARE * page_text
+                           and not (top is not None and m.start <= top.start < m.end))), None)
         if region is not None:
             key = ("region", region.signal)
             sig = signals.get(key) or signals.setdefault(key, f"{region.signal}; {note}")

@@ -95,6 +95,21 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (N, "html/body/div[1]/a"),
         (B, "html/body/div[2]/p[1]/a"),
     ],
+    # a region name on an ancestor of the main text block marks no region, even when the
+    # wrapper holds less than half the page's text; a widget inside it still does
+    "sidebar_name_around_main_text": [
+        (N, "html/body/div[1]/a"),
+        (B, "html/body/div[2]/div[1]/p[1]/a"),
+        (S, "html/body/div[2]/div[2]/a"),
+        *[(F, f"html/body/footer/ul/li[{i}]/a") for i in range(1, 7)],
+    ],
+    # the main text block is never inside a comment thread, however long the discussion
+    "comments_outweigh_article": [
+        (H, "html/body/header/a"),
+        (B, "html/body/article/p[1]/a"),
+        (C, "html/body/div/ol/li[1]/div/p[1]/a"),
+        (C, "html/body/div/ol/li[2]/div/p[1]/a"),
+    ],
 }
 
 
