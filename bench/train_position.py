@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 from bench.position import find_eval_dir  # noqa: E402
 from linkcrawler.position import (  # noqa: E402
     _RUNNING_DENSITY,
+    _RUNNING_FLOOR,
     _RUNNING_PLAIN,
     FEATURE_NAMES,
     MODEL_PATH,
@@ -238,7 +239,7 @@ def metrics(y: np.ndarray, pred: np.ndarray, page: np.ndarray) -> dict:
 
 
 def running_text(x: np.ndarray) -> np.ndarray:
-    """The classifier's running-text rule (body whatever the model says), on feature rows."""
+    """The classifier's running-text rule on feature rows (`decide` applies the model floor)."""
     col = {name: x[:, i] for i, name in enumerate(FEATURE_NAMES)}
     region = sum(col[f"rule_{p}"] for p in ("header", "nav", "footer", "sidebar", "comments")) > 0
     prose = (col["blk_p"] + col["blk_li"] + col["blk_cell"] + col["blk_quote"]) > 0
@@ -255,9 +256,19 @@ def placed_without_model(x: np.ndarray) -> np.ndarray:
             | (x[:, col("rule_role")] > 0))
 
 
+def in_p(x: np.ndarray) -> np.ndarray:
+    """Links whose block is a <p>: there a model nearly certain of boilerplate overrules the
+    running-text rule (linkcrawler.position._RUNNING_FLOOR)."""
+    return x[:, FEATURE_NAMES.index("blk_p")] > 0
+
+
 def decide(prob: np.ndarray, rule: np.ndarray, cutoff: float,
-           veto: np.ndarray | None = None) -> np.ndarray:
-    """The classifier's decision: running text or the model, except inside comment threads."""
+           veto: np.ndarray | None = None, floored: np.ndarray | None = None) -> np.ndarray:
+    """The classifier's decision: running text (in `floored` rows only where the model gives
+    P(body) >= _RUNNING_FLOOR) or the model, except inside comment threads and landmark
+    regions (`veto`)."""
+    if floored is not None:
+        rule = rule & ((prob >= _RUNNING_FLOOR) | ~floored)
     body = (prob >= cutoff) | rule
     if veto is not None:
         body &= ~veto
@@ -265,11 +276,12 @@ def decide(prob: np.ndarray, rule: np.ndarray, cutoff: float,
 
 
 def best_cutoff(y: np.ndarray, prob: np.ndarray, rule: np.ndarray, page: np.ndarray,
-                min_precision: float, veto: np.ndarray | None = None) -> float:
+                min_precision: float, veto: np.ndarray | None = None,
+                floored: np.ndarray | None = None) -> float:
     """Best F1 among cutoffs with at least min_precision, else the most precise cutoff."""
     best, best_f1, best_p = 0.5, -1.0, -1.0
     for c in np.arange(0.2, 0.96, 0.02):
-        m = metrics(y, decide(prob, rule, c, veto), page)
+        m = metrics(y, decide(prob, rule, c, veto, floored), page)
         if best_f1 < 0 and m["precision"] > best_p:
             best, best_p = float(c), m["precision"]
         if m["precision"] >= min_precision and m["f1"] > best_f1:
@@ -325,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     cutoff = args.cutoff
     rule = running_text(d.x)
     veto = placed_without_model(d.x)
+    floored = in_p(d.x)
     print(f"running-text rule alone: {fmt(metrics(d.y, rule.astype(int), d.page))}")
     if args.folds:
         probs = [cross_validate(d, replace(p, seed=p.seed + r), args.folds)
@@ -335,8 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         cutoff = best_cutoff(np.tile(d.y, args.repeats), np.concatenate(probs),
                              np.tile(rule, args.repeats),
                              np.concatenate([d.page + r * n_pages for r in range(args.repeats)]),
-                             args.min_precision, np.tile(veto, args.repeats))
-        runs = [metrics(d.y, decide(q, rule, cutoff, veto), d.page) for q in probs]
+                             args.min_precision, np.tile(veto, args.repeats),
+                             np.tile(floored, args.repeats))
+        runs = [metrics(d.y, decide(q, rule, cutoff, veto, floored), d.page) for q in probs]
         cv = runs[0]
         if args.repeats > 1:
             for r, m in enumerate(runs):
@@ -350,11 +364,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"leave-site-out ({args.folds} folds grouped by site), model + running-text "
                   f"rule, cutoff {cutoff}: {fmt(cv)}")
         for c in (0.5, 0.7, 0.9):
-            print(f"  at cutoff {c}: {fmt(metrics(d.y, decide(prob, rule, c, veto), d.page))}")
+            m = metrics(d.y, decide(prob, rule, c, veto, floored), d.page)
+            print(f"  at cutoff {c}: {fmt(m)}")
         alone = metrics(d.y, decide(prob, np.zeros_like(rule), cutoff, veto), d.page)
         print(f"  model alone, cutoff {cutoff}: {fmt(alone)}")
     model = fit_gbdt(d.x, d.y, p)
-    full = metrics(d.y, decide(predict(model, d.x), rule, cutoff, veto), d.page)
+    full = metrics(d.y, decide(predict(model, d.x), rule, cutoff, veto, floored), d.page)
     print(f"full set, trained and scored on every page (optimistic): {fmt(full)}")
     gain = np.zeros(len(FEATURE_NAMES))
     for tree in model["trees"]:

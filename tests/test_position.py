@@ -103,6 +103,13 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (S, "html/body/div[2]/div[2]/a"),
         *[(F, f"html/body/footer/ul/li[{i}]/a") for i in range(1, 7)],
     ],
+    # running text in <p> is body unless the model is nearly certain it is not (test below);
+    # in lists, cells and quotes (running_text_blocks) the rule stands
+    "running_text_model_certain": [
+        (N, "html/body/nav/a"),
+        (B, "html/body/article/p[1]/a"),
+        (B, "html/body/article/p[3]/a"),
+    ],
     # the main text block is never inside a comment thread, however long the discussion
     "comments_outweigh_article": [
         (H, "html/body/header/a"),
@@ -240,6 +247,40 @@ def test_position_sentence_on_a_page_without_main_text_block() -> None:
     decisions = classify_positions(root, list(root.iter("a")))
     assert [d.position for d in decisions] == [H, B, S, F]
     assert "sentence" in decisions[1].signal
+
+
+class _ConstantModel:
+    """A stand-in for the shipped model: every link gets the same P(body)."""
+
+    cutoff = 0.5
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def probabilities(self, rows: list) -> list[float]:
+        return [self.p] * len(rows)
+
+
+@pytest.mark.parametrize(("p", "expected"), [
+    (0.2, [(N, "html/body/nav/a"), (B, "html/body/article/p[1]/a"),
+           (B, "html/body/article/p[3]/a")]),
+    (0.01, [(N, "html/body/nav/a"), (S, "html/body/article/p[1]/a"),
+            (S, "html/body/article/p[3]/a")]),
+])
+def test_position_running_text_yields_to_a_certain_model(
+        p: float, expected: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Running text in <p> is body below the model's cutoff, but not when the model gives it
+    P(body) under _RUNNING_FLOOR (sign-offs and promo lines written as sentences): then it is
+    placed like any boilerplate link, and the signal says the model overruled the rule."""
+    from linkcrawler import position
+
+    assert 0.01 < position._RUNNING_FLOOR < 0.2
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(p))
+    decisions = _decide("running_text_model_certain")
+    assert [(d.position, d.path) for d in decisions] == expected
+    for d in decisions[1:]:
+        assert d.signal.startswith("running text in <p>") == (p > position._RUNNING_FLOOR), d
+        assert ("overrules running text" in d.signal) == (p < position._RUNNING_FLOOR), d
 
 
 def test_position_landmark_wrapping_most_text_is_left_to_the_model() -> None:
