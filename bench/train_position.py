@@ -55,7 +55,7 @@ class Params:
     trees: int = 100  # 100 trees at rate 0.2: leave-site-out F1 0.858 vs 0.855 for 200 at 0.1,
     depth: int = 3  # and half the run-time cost
     rate: float = 0.2
-    min_leaf: int = 40  # 20: leave-site-out mean of 3 seeds F1 0.868, no-body 6.3/48 (40: 0.876, 8.3/48)
+    min_leaf: int = 40  # 20: leave-site-out, 3 seeds, F1 0.868, no-body 6.3/48 (40: 0.876, 8.3)
     l2: float = 1.0
     bins: int = 32
     subsample: float = 0.8
@@ -356,8 +356,8 @@ def main(argv: list[str] | None = None) -> int:
             for r, m in enumerate(runs):
                 print(f"leave-site-out, seed {p.seed + r}, cutoff {cutoff}: {fmt(m)}")
             cv = {k: float(np.mean([m[k] for m in runs])) for k in runs[0]}
-            print(f"leave-site-out mean of {args.repeats} seeds ({args.folds} folds grouped by site), "
-                  f"model + running-text rule, cutoff {cutoff}: P {cv['precision']:.3f}  R "
+            print(f"leave-site-out mean of {args.repeats} seeds ({args.folds} folds grouped by "
+                  f"site), model + running-text rule, cutoff {cutoff}: P {cv['precision']:.3f}  R "
                   f"{cv['recall']:.3f}  F1 {cv['f1']:.3f}  no-body pages with a body link "
                   f"{cv['no_body_with_body']:.1f}/{cv['no_body_pages']:.0f}")
         else:

@@ -384,7 +384,7 @@ def _main_text_block(candidates: list):  # noqa: ANN202
     discussion can outweigh a short article, and it is never the article."""
     if not candidates:
         return None
-    best = max(candidates, key=lambda c: c[0])[1]  # the first of equals, in document order
+    best = max(candidates, key=lambda c: c[0])[1]  # of equals the first, as ever
     if not _in_comment_thread(best):
         return best
     candidates = [c for c in candidates if not _in_comment_thread(c[1])]
@@ -963,7 +963,7 @@ def _region_of_chain(chain: list, page: _Page) -> tuple[Position, str, object] |
                     or (page.text_len.get(el, 0) < _WRAPPER_TEXT_SHARE * page.total_text
                         and el not in page.top_chain)
                 ):  # a name on a container with most of the text, or with the main text
-                    # block, is a misnamed wrapper (`theiaStickySidebar`, `pg-rail__wrapper`)
+                    # block, is a misnamed wrapper (`theiaStickySidebar`, `pg-rail-tall__wrapper`)
                     region = (mark.position, mark.signal, el)
             in_section = in_section or tag in _SECTIONING
         page.region_of[el] = (region, in_section)
@@ -1092,17 +1092,17 @@ def _body_reason(facts: _LinkFacts, page: _Page) -> str:
 
 
 # Running text: a link inside a prose block (<p>, <li>, table cell, <blockquote>) of the main
-# text block with real prose around it is body (almost) whatever the model says. On the eval pages this
-# rule alone has precision 0.95 (p: 667 of 699 body, li: 32 of 32; no cell or blockquote
-# cases); it keeps simple, well-formed pages (one article, few links) right where the model has
-# seen few such.
+# text block with real prose around it is body (almost) whatever the model says. On the eval
+# pages this rule alone has precision 0.95 (p: 667 of 699 body, li: 32 of 32; no cell or
+# blockquote cases); it keeps simple, well-formed pages (one article, few links) right where
+# the model has seen few such.
 _RUNNING_PLAIN = math.log1p(20)  # at least 20 characters of text that is not link text
 _RUNNING_DENSITY = 0.3
 # ... except in a <p> where the model is nearly certain the link is boilerplate: sign-offs,
 # bylines and promo lines written as sentences ("Follow us on Twitter and Facebook"). The model
 # learnt from ~700 running-text links in <p>; in lists, cells and quotes, and on pages without
-# a main text block, it has seen too few to overrule the rule. Leave-site-out, mean of 3 seeds at one cutoff: precision +0.01, recall
-# -0.001, no more no-body pages called body.
+# a main text block, it has seen too few to overrule the rule. Leave-site-out, mean of 3 seeds
+# at one cutoff: precision +0.01, recall -0.001, no more no-body pages called body.
 _RUNNING_FLOOR = 0.05
 _I_BLK_P = _FI["blk_p"]
 
@@ -1313,7 +1313,7 @@ class _BoundedMark:
         self.signal = signal  # "landmark <footer> at html/body/footer"
         self.decides = decides  # landmark, role or comments: no wrapper exemption
         self.text = 0
-        self.start = self.end = 0  # element ordinals: it contains the elements started in between
+        self.start = self.end = 0  # element ordinals: it holds the elements started in between
 
 
 def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: ANN001, C901, PLR0912, PLR0915
