@@ -2,25 +2,60 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
+from linkcrawler.scheduler import Pacer
+
+# The pacer and slot of the request being handed to Twisted, read by the connection pool in
+# the same synchronous call chain.
+_PACING: ContextVar[tuple[Pacer, str] | None] = ContextVar("linkcrawler_pacing", default=None)
+
+
+def _stamp(pacer: Pacer, slot: str) -> None:
+    now = pacer.clock()
+    last = pacer.state(slot).last_start
+    if last is None or now > last:
+        pacer.started(slot, now)
+
 
 class PacedHTTPDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 handler; the site's last request start is taken here, the latest
-    moment we control before bytes go out, so the next request's gap is measured from it."""
+    """Scrapy's HTTP/1.1 handler; a site's last request start is stamped twice: when the handler
+    takes the request, and again when its connection is ready and the request bytes are
+    written. The second stamp is the one that counts when DNS or the TCP connect were slow: a
+    gap counted from the first would let the site see the next request (on a connection that
+    is already open) closer than the delay after this one."""
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self._pacer = getattr(crawler, "lc_pacer", None)
+        get_connection = self._pool.getConnection
+
+        def paced_get_connection(key: Any, endpoint: Any) -> Any:
+            connection = get_connection(key, endpoint)
+            pacing = _PACING.get()
+            if pacing is not None:
+                connection.addCallback(_stamp_and_pass, *pacing)
+            return connection
+
+        # Twisted's pool has no hook for "connection handed to a request": wrap its one door.
+        self._pool.getConnection = paced_get_connection
 
     async def download_request(self, request: Any) -> Any:
         pacer = self._pacer or getattr(self._crawler, "lc_pacer", None)
-        if pacer is not None:
-            slot = pacer.slot_of(request)
-            last = pacer.state(slot).last_start
-            now = pacer.clock()
-            if last is None or now > last:
-                pacer.started(slot, now)
-        return await super().download_request(request)
+        if pacer is None:
+            return await super().download_request(request)
+        slot = pacer.slot_of(request)
+        _stamp(pacer, slot)
+        token = _PACING.set((pacer, slot))
+        try:
+            return await super().download_request(request)
+        finally:
+            _PACING.reset(token)
+
+
+def _stamp_and_pass(connection: Any, pacer: Pacer, slot: str) -> Any:
+    _stamp(pacer, slot)
+    return connection
