@@ -63,6 +63,11 @@ def build(server: LoopbackServer, canary_port: int) -> dict[str, tuple[str, str]
     server.route("cf.test", "/page", Reply(200, "<html><title>Just a moment...</title>"
                                                 "<script src=/cdn-cgi/challenge-platform/x.js></script>"))
     case(server.url("cf.test", "/page"), "unverified", "blocked")
+    # Stock Scrapy drops requests for URLs over 2,083 characters without calling anything:
+    # the backlink would get no result at all.
+    long_path = "/" + "/".join(["a-very-long-path-segment"] * 120)
+    server.route("long.test", long_path, Reply(200, LINKED))
+    case(server.url("long.test", long_path), "live", "found")
     return expected
 
 
