@@ -998,6 +998,7 @@ def parse_page(
     content_type: str = "text/html",
     x_robots_tag: tuple[str, ...] | list[str] = (),
     classify: Callable[[str | None], bool] | None = None,
+    only_classified: bool = False,
 ) -> ParsedPage:
     """Parse once: every link with its position and context, plus the page-level facts.
 
@@ -1005,6 +1006,8 @@ def parse_page(
     `classify`, if given, says which links (by resolved URL) need a position: the others get
     position.NOT_CLASSIFIED (body, empty path). The verifier asks only about links to the
     target's site, which is most of the saving on a page of a hundred links.
+    `only_classified` leaves the others out of the result altogether (document order kept):
+    the verifier's parse workers then send back a few links instead of a hundred.
     """
     url = url if isinstance(url, str) else str(url)
     content_type = content_type or ""
@@ -1030,7 +1033,9 @@ def parse_page(
     for record in scan.links:
         record.el = None
     links = []
-    for record, decision, link_url in zip(scan.links, decisions, urls, strict=True):
+    for index, (record, decision, link_url) in enumerate(zip(scan.links, decisions, urls, strict=True)):
+        if only_classified and only is not None and index not in only:
+            continue
         rel = _rel_tokens(record.rel) if record.rel else ()
         links.append(Link(
             href=record.href,

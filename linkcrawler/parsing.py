@@ -3,27 +3,44 @@ to spare, so fetching, pacing and storage never wait for lxml and the position c
 
 Parsing is CPU-bound and pure (bytes in, a frozen ParsedPage out), so it moves to another
 process without changing a single result: the same `parse_page`, the same decisions.
+
+Why not concurrent.futures.ProcessPoolExecutor: on 3.11 its manager thread fights the reactor
+for the GIL and its wake-up pipe blocks the submitting thread (py-spy put a fifth of the crawl
+process's time there, bench/verify.py), and one dead worker breaks the whole pool. Here each
+worker has a socket; the reactor's own event loop writes jobs and reads answers without
+blocking, a dead worker fails only its own pages and is replaced, and when every worker is
+busy the crawl process parses the page itself, so both cores stay in use whichever side is
+the slower.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import logging
 import multiprocessing
 import os
+import pickle
+import socket
+import struct
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from linkcrawler.extraction import ParsedPage, parse_page
 from linkcrawler.urls import Target
 from linkcrawler.verification import may_link_to
 
+logger = logging.getLogger(__name__)
+
+_HEADER = struct.Struct("!I")
+
 
 def parse_for_targets(body: bytes, url: str, content_type: str, x_robots_tag: Sequence[str],
                       targets: Sequence[Target]) -> ParsedPage:
-    """parse_page with positions classified for the links that may reach `targets` only."""
+    """parse_page keeping only the links that may reach `targets` (classified for position);
+    no other link can match them, so the verdict is the same and the answer is small."""
     return parse_page(body, url, content_type=content_type, x_robots_tag=list(x_robots_tag),
-                      classify=may_link_to(targets))
+                      classify=may_link_to(targets), only_classified=True)
 
 
 def default_workers() -> int:
@@ -32,38 +49,141 @@ def default_workers() -> int:
     return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
+class ParseWorkerDied(RuntimeError):
+    """The worker parsing a page exited (killed, or crashed in native code)."""
+
+
+class _Worker:
+    """One parse process and the answers it owes, in the order the jobs were sent."""
+
+    def __init__(self, context: Any) -> None:
+        ours, theirs = socket.socketpair()
+        # Passed as a socket, multiprocessing hands its descriptor to the spawned child.
+        self.process = context.Process(target=_serve, args=(theirs,), daemon=True, name="linkcrawler-parse")
+        try:
+            self.process.start()
+        finally:
+            theirs.close()
+        self.socket = ours
+        self.pending: collections.deque[asyncio.Future[ParsedPage]] = collections.deque()
+        self.writer: asyncio.StreamWriter | None = None
+        self.reader_task: asyncio.Task[None] | None = None
+        self.alive = True
+
+    async def connect(self) -> None:
+        reader, self.writer = await asyncio.open_unix_connection(sock=self.socket)
+        self.reader_task = asyncio.get_running_loop().create_task(self._read_answers(reader))
+
+    def send(self, job: tuple[Any, ...]) -> asyncio.Future[ParsedPage]:
+        assert self.writer is not None
+        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        future: asyncio.Future[ParsedPage] = asyncio.get_running_loop().create_future()
+        self.pending.append(future)
+        self.writer.write(_HEADER.pack(len(data)) + data)
+        return future
+
+    async def _read_answers(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                size = _HEADER.unpack(await reader.readexactly(_HEADER.size))[0]
+                ok, value = pickle.loads(await reader.readexactly(size))
+                future = self.pending.popleft()
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(RuntimeError(value))
+        except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
+            self._died(f"parse worker exited ({exc.__class__.__name__})")
+        except asyncio.CancelledError:
+            self._died("parsing stopped")
+            raise
+
+    def _died(self, why: str) -> None:
+        self.alive = False
+        while self.pending:
+            future = self.pending.popleft()
+            if not future.done():
+                future.set_exception(ParseWorkerDied(why))
+
+    def close(self) -> None:
+        self.alive = False
+        if self.reader_task is not None:
+            self.reader_task.cancel()
+        if self.writer is not None:
+            self.writer.close()
+        else:
+            self.socket.close()
+        if self.process.is_alive():
+            self.process.terminate()
+
+
 class PageParser:
-    """Runs parse_for_targets in `workers` processes (0: in this process)."""
+    """Runs parse_for_targets in `workers` processes (0: in this process).
 
-    def __init__(self, workers: int) -> None:
+    A page goes to the worker with the fewest pages in hand, unless every worker already has
+    `backlog` of them: then this process parses it, rather than leave its own core idle.
+    """
+
+    def __init__(self, workers: int, backlog: int = 2) -> None:
         self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # spawn, not fork: the crawl process has threads and a running event loop.
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_warm_up)
-        return self._pool
+        self.backlog = backlog
+        self._pool: list[_Worker] = []
+        self._context = multiprocessing.get_context("spawn")
+        self._starting: asyncio.Lock | None = None
+        self.inline_pages = 0
 
     async def parse(self, body: bytes, url: str, content_type: str, x_robots_tag: Sequence[str],
                     targets: Sequence[Target]) -> ParsedPage:
-        if self.workers <= 0:
+        worker = await self._least_busy() if self.workers > 0 else None
+        if worker is None or len(worker.pending) >= self.backlog:
+            self.inline_pages += 1
             return parse_for_targets(body, url, content_type, x_robots_tag, targets)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(), parse_for_targets, body, url, content_type,
-                                          tuple(x_robots_tag), tuple(targets))
+        return await worker.send((body, url, content_type, tuple(x_robots_tag), tuple(targets)))
+
+    async def _least_busy(self) -> _Worker | None:
+        dead = [w for w in self._pool if not w.alive]
+        for worker in dead:
+            worker.close()
+            self._pool.remove(worker)
+        if len(self._pool) < self.workers:
+            self._starting = self._starting or asyncio.Lock()
+            async with self._starting:  # pages arriving meanwhile must not start more
+                while len(self._pool) < self.workers:
+                    try:
+                        worker = _Worker(self._context)
+                        await worker.connect()
+                    except OSError as exc:
+                        logger.warning("could not start a parse worker, parsing in the crawl process: %s", exc)
+                        self.workers = len(self._pool)
+                        break
+                    self._pool.append(worker)
+        return min(self._pool, key=lambda w: len(w.pending), default=None)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        for worker in self._pool:
+            worker.close()
+        self._pool = []
 
 
-def _warm_up() -> Any:
+def _serve(sock: socket.socket) -> None:
+    """A worker's life: read a job, parse, answer; until the crawl closes the socket."""
     _die_with_parent()
-    # Load the position model and lxml once per worker, not on its first page.
+    # Load the position model and lxml before the first page.
     parse_page(b"<a href='/'>x</a>", "http://warm.up/")
+    stream = sock.makefile("rb")
+    while True:
+        header = stream.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            return
+        job = pickle.loads(stream.read(_HEADER.unpack(header)[0]))
+        try:
+            answer: tuple[bool, Any] = (True, parse_for_targets(*job))
+        except Exception as exc:  # noqa: BLE001 - the page's result says why, the worker lives on
+            answer = (False, f"{type(exc).__name__}: {exc}"[:500])
+        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        sock.sendall(_HEADER.pack(len(data)) + data)
 
 
 def _die_with_parent() -> None:
