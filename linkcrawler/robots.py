@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -122,12 +123,16 @@ class RobotsTxtMiddleware:
         agent: str,
         max_bytes: int,
         max_redirects: int,
+        cache_origins: int = 10_000,
     ) -> None:
         self.pacer = pacer
         self.agent = agent
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
-        self._rules: dict[str, RobotsRules] = {}
+        self.cache_origins = max(1, cache_origins)
+        # Least recently used first; an origin dropped from here has its robots.txt fetched
+        # again when its next request comes.
+        self._rules: OrderedDict[str, RobotsRules] = OrderedDict()
         self._pending: set[str] = set()
 
     @classmethod
@@ -141,6 +146,7 @@ class RobotsTxtMiddleware:
             agent=agent,
             max_bytes=settings.getint("LINKCRAWLER_ROBOTS_MAX_BYTES"),
             max_redirects=settings.getint("LINKCRAWLER_ROBOTS_MAX_REDIRECTS"),
+            cache_origins=settings.getint("LINKCRAWLER_ROBOTS_CACHE_ORIGINS"),
         )
         crawler.signals.connect(mw._on_bytes, signal=signals.bytes_received)
         crawler.lc_robots = mw  # type: ignore[attr-defined]
@@ -163,8 +169,13 @@ class RobotsTxtMiddleware:
         if not request.url.lower().startswith(("http://", "https://")):
             return None  # the address guard refuses other schemes; nothing to gate here
         origin = origin_of(request.url)
+        carried = request.meta.pop("lc_robots_rules", None)
         rules = self._rules.get(origin)
-        if rules is None:
+        if rules is not None:
+            self._rules.move_to_end(origin)
+        elif carried is not None and carried.origin == origin:
+            rules = carried
+        else:
             if origin in self._pending:
                 # Its robots.txt is on the way: back to the scheduler, which parks it.
                 request.meta["lc_front"] = True
@@ -290,11 +301,17 @@ class RobotsTxtMiddleware:
                 ),
             )
         self._rules[origin] = rules
+        self._rules.move_to_end(origin)
+        while len(self._rules) > self.cache_origins:
+            self._rules.popitem(last=False)
         self._pending.discard(origin)
         self.pacer.release_origin(origin)
         logger.debug("robots.txt for %s: %s", origin, rules.source)
         waiting: Request = request.meta["lc_robots_waiting"]
         waiting.meta["lc_front"] = True
+        # The request that asked goes through with these rules even if a full cache has
+        # dropped them by the time it comes back: every robots.txt fetch moves one page on.
+        waiting.meta["lc_robots_rules"] = rules
         return waiting
 
     def _on_bytes(self, data: bytes, request: Request, spider: object = None) -> None:

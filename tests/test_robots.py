@@ -183,6 +183,27 @@ def test_rob1_negative_control_without_robots_middleware() -> None:
     assert not all(page_requests(c, h) == 0 for h in UNAVAILABLE)
 
 
+@pytest.mark.slow
+def test_rob1_rules_dropped_from_a_full_cache_are_fetched_again_never_assumed() -> None:
+    hosts = [f"c{i}.test" for i in range(4)]
+    with LoopbackServer() as server:
+        for host in hosts:
+            server.route(host, "/robots.txt", Reply(200, RULES))
+        server.default = Reply(200, "<p>page</p>")
+        urls = [server.url(h, f"{kind}{n}") for n in range(3) for h in hosts for kind in ("/private", "/public")]
+        settings = server.crawl_settings(hosts, LINKCRAWLER_DELAY=0.05, LINKCRAWLER_ROBOTS_CACHE_ORIGINS=1)
+        out = run_crawl(urls, settings)
+        robots_fetches = {h: len(server.requests(h, "/robots.txt")) for h in hosts}
+        private_fetched = [r.path for h in hosts for r in server.requests(h) if r.path.startswith("/private")]
+    assert {url: (o["status"], o["reason"]) for url, o in out.items()} == {
+        url: (None, "robots_disallowed") if "/private" in url else (200, None) for url in urls
+    }
+    assert private_fetched == []
+    # Four origins take turns in a cache of one: rules were dropped and fetched again.
+    assert sum(robots_fetches.values()) > len(hosts)
+    assert all(n <= 6 for n in robots_fetches.values()), robots_fetches  # at most once per page
+
+
 # --- ROB-3 / ROB-4 --------------------------------------------------------------------------
 
 
