@@ -60,6 +60,10 @@ LINKCRAWLER_BATCH_SECONDS = 2.0
 # Distinct link targets checked per referring page (best links first); the rest are reported
 # without a target check so one page full of links cannot flood the user's own site.
 LINKCRAWLER_MAX_TARGET_CHECKS_PER_PAGE = 10
+# Link targets whose check is remembered for the rest of the run (least recently used
+# dropped): each is checked once while it is remembered, and a run with a million distinct
+# targets does not keep a million checks in memory (about 0.5 KB each).
+LINKCRAWLER_TARGET_CACHE = 100_000
 # A <meta http-equiv=refresh> with at most this delay is followed as a redirect hop
 # (longer ones are page reloads, not redirects).
 LINKCRAWLER_META_REFRESH_MAX_DELAY = 10.0

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,7 @@ class _WaitingPage:
     parsed: ParsedPage
     matches: dict[int, list[LinkMatch]]
     needed: set[str] = field(default_factory=set)
+    checks: dict[str, TargetCheck] = field(default_factory=dict)  # its own copy: the run's may drop them
 
 
 def _lower_headers(response: Response) -> dict[bytes, bytes]:
@@ -73,7 +75,10 @@ class VerifySpider(scrapy.Spider):
         self.run_id = int(run_id) if run_id is not None else None
         self.db_url = db
         self.database: Database | None = None
-        self._target_results: dict[str, TargetCheck] = {}
+        # Least recently used first, at most LINKCRAWLER_TARGET_CACHE: a target dropped from
+        # here is checked again if another page links to it.
+        self._target_results: OrderedDict[str, TargetCheck] = OrderedDict()
+        self.target_cache = 100_000
         self._target_waiting: dict[str, list[_WaitingPage]] = {}
         self._delayed: set[Request] = set()
         self.today = dt.datetime.now(dt.UTC).date()
@@ -93,6 +98,7 @@ class VerifySpider(scrapy.Spider):
                 spider.run_id = create_run(session, tag=kwargs.get("tag"), options={}).id
         spider.start_buffer = settings.getint("LINKCRAWLER_START_BUFFER")
         spider.max_target_checks = settings.getint("LINKCRAWLER_MAX_TARGET_CHECKS_PER_PAGE")
+        spider.target_cache = max(1, settings.getint("LINKCRAWLER_TARGET_CACHE"))
         spider.meta_refresh_max_delay = settings.getfloat("LINKCRAWLER_META_REFRESH_MAX_DELAY")
         spider.recheck_delay = settings.getfloat("LINKCRAWLER_RECHECK_DELAY")
         spider.outage_seconds = settings.getfloat("LINKCRAWLER_DB_OUTAGE_SECONDS")
@@ -280,7 +286,12 @@ class VerifySpider(scrapy.Spider):
         waiting = _WaitingPage(job, fetch, parsed, matches)
         for spec in job.backlinks:
             for url in target_urls_to_check(matches[spec.id], self.max_target_checks):
-                if url in self._target_results:
+                known = self._target_results.get(url)
+                if known is not None:
+                    self._target_results.move_to_end(url)
+                    waiting.checks[url] = known
+                    continue
+                if url in waiting.needed:  # two backlinks of the page share the link
                     continue
                 waiting.needed.add(url)
                 if url not in self._target_waiting:
@@ -294,7 +305,7 @@ class VerifySpider(scrapy.Spider):
     def _complete(self, waiting: _WaitingPage) -> list[VerifiedResult]:
         return [
             assess_page(spec, waiting.fetch, waiting.parsed, waiting.matches[spec.id],
-                        self._target_results, self.today)
+                        waiting.checks, self.today)
             for spec in waiting.job.backlinks
         ]
 
@@ -332,9 +343,12 @@ class VerifySpider(scrapy.Spider):
 
     def _record_target(self, url: str, check: TargetCheck) -> list[Any]:
         self._target_results[url] = check
+        while len(self._target_results) > self.target_cache:
+            self._target_results.popitem(last=False)
         out: list[Any] = []
         for waiting in self._target_waiting.pop(url, ()):
             waiting.needed.discard(url)
+            waiting.checks[url] = check
             if not waiting.needed:
                 out += self._complete(waiting)
         return out
