@@ -111,10 +111,10 @@ class PacerConfig:
     backoff_max: float
     # Weight of the newest response time in the smoothed latency.
     latency_alpha: float = 0.5
-    # Added to every non-zero gap. The slot's start is when a request reaches the downloader;
-    # the site sees it a connection set-up later, and the next request, reusing the
-    # connection, sooner: measured at the site the gap would come out short by that much.
-    start_slack: float = 0.010
+    # Added to every non-zero gap. The slot's start is stamped once the request's bytes have
+    # been handed to the socket (linkcrawler.transport), so this only covers how unevenly the
+    # site itself gets round to reading two requests.
+    start_slack: float = 0.003
 
     @classmethod
     def from_settings(cls, settings: Any) -> PacerConfig:

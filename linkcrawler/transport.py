@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextvars import ContextVar
 from typing import Any
 
@@ -58,4 +59,11 @@ class PacedHTTPDownloadHandler(HTTP11DownloadHandler):
 
 def _stamp_and_pass(connection: Any, pacer: Pacer, slot: str) -> Any:
     _stamp(pacer, slot)
+    # The request is written to the connection right after this callback, but the bytes leave
+    # when the event loop next finds the socket writable: in the loop iteration after this one,
+    # among its I/O callbacks. A callback queued now runs before those; one it queues runs
+    # after them, i.e. after the send. If the loop stalls in between (a page parsed here, a
+    # database commit), the stamp moves with the send, so the next gap never shrinks.
+    loop = asyncio.get_running_loop()
+    loop.call_soon(loop.call_soon, _stamp, pacer, slot)
     return connection

@@ -116,6 +116,7 @@ class VerifySpider(scrapy.Spider):
     async def start(self):  # noqa: ANN201 - an async generator of requests
         assert self.database is not None and self.run_id is not None
         scheduler = self.crawler.engine.scheduler
+        await self.parser.start()
         last_page, outage_since = 0, None
         while True:
             try:
