@@ -635,6 +635,45 @@ class _LinkRecord:
     anchor_text: str = ""
     context_before: str = ""
     context_after: str = ""
+    skipped: bool = False  # certainly of no interest to the caller: no texts, no URL
+
+
+# An http(s) URL whose authority is plain: lower-case scheme and host name, no tab, newline,
+# backslash or percent sign in it, so the host is what a full parse would find.
+_PLAIN_ABSOLUTE = re.compile(r"https?://(?:[^/?#@\[\]\\\s%]*@)?([a-z0-9.-]+)(?::[0-9]*)?(?:[/?#].*)?\Z", re.S)
+# The first characters of a relative reference that keeps the base's host: a path that does not
+# start with two slashes, a query or a fragment; anything that might hold a scheme is not one.
+_RELATIVE = object()
+
+
+class _HrefSkip:
+    """Which raw hrefs certainly lead to hosts the caller has no interest in (`outside`), so
+    the walk spends nothing on them; anything unusual is left to the full treatment."""
+
+    __slots__ = ("outside", "page_outside")
+
+    def __init__(self, outside: Callable[[str], bool], page_url: str) -> None:
+        self.outside = outside
+        self.page_outside = self.verdict(page_url) is True
+
+    def verdict(self, href: str) -> object:
+        """True: skip; _RELATIVE: same host as the base; False: needs the full treatment."""
+        m = _PLAIN_ABSOLUTE.match(href)
+        if m is not None:
+            return self.outside(m.group(1).rstrip("."))
+        if not href:
+            return _RELATIVE
+        if "\\" in href or "\t" in href or "\n" in href or "\r" in href:
+            return False  # WHATWG turns these into slashes or drops them: "/\t/host" is "//host"
+        first = href[0]
+        if first == "/":
+            return _RELATIVE if href[1:2] not in ("/", "") or len(href) == 1 else False
+        if first in "?#":
+            return _RELATIVE
+        if first <= " ":
+            return False
+        head = href.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        return False if ":" in head else _RELATIVE
 
 
 @dataclass(slots=True)
@@ -647,6 +686,8 @@ class _Scan:
     robots: list[str] = field(default_factory=list)
     refresh: str | None = None
     canonical_hrefs: list[str] = field(default_factory=list)
+    # a <base> came after links judged against the page's own host: walk again unfiltered
+    base_after_skip: bool = False
 
 
 class _TextStream:
@@ -773,8 +814,9 @@ def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
     return flags
 
 
-def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpose
+def _walk(root, skip: _HrefSkip | None = None) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpose
     scan = _Scan()
+    skipped_relative = False
     stream = _TextStream()
     # per open element: (visibility flags, namespace it sits in, block, unrendered, link)
     stack: list[tuple] = []
@@ -850,7 +892,16 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
                     hidden=bool(hide_depth or vis_hidden[-1] or unrendered),
                     block=block_id, start=len(stream),
                 )
-                if tag == "area" or unrendered:
+                if skip is not None:
+                    verdict = skip.verdict(href)
+                    if verdict is _RELATIVE:
+                        link.skipped = skip.page_outside and scan.base_href is None
+                        skipped_relative = skipped_relative or link.skipped
+                    else:
+                        link.skipped = verdict is True
+                if link.skipped:
+                    link.end = link.start  # neither anchor text nor contexts
+                elif tag == "area" or unrendered:
                     # no text of its own in the stream: <area> has its alt, <template> is unrendered
                     link.end = link.start
                     own = el.get("alt") or "" if tag == "area" else "".join(el.itertext())
@@ -871,6 +922,7 @@ def _walk(root) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpos
         elif tag == "base":
             if scan.base_href is None and el.get("href") is not None:
                 scan.base_href = el.get("href")
+                scan.base_after_skip = skipped_relative
         elif tag == "meta":
             _visit_meta(el, scan)
         elif tag == "link":
@@ -999,6 +1051,7 @@ def parse_page(
     x_robots_tag: tuple[str, ...] | list[str] = (),
     classify: Callable[[str | None], bool] | None = None,
     only_classified: bool = False,
+    skip_hosts: Callable[[str], bool] | None = None,
 ) -> ParsedPage:
     """Parse once: every link with its position and context, plus the page-level facts.
 
@@ -1008,6 +1061,9 @@ def parse_page(
     target's site, which is most of the saving on a page of a hundred links.
     `only_classified` leaves the others out of the result altogether (document order kept):
     the verifier's parse workers then send back a few links instead of a hundred.
+    `skip_hosts` (with `only_classified`) is true for plain lower-case host names whose links
+    are of no interest: such links are left out without resolving their URL or collecting
+    their texts. It must agree with `classify`: never true for a host `classify` may keep.
     """
     url = url if isinstance(url, str) else str(url)
     content_type = content_type or ""
@@ -1016,7 +1072,10 @@ def parse_page(
     data, charset, size = _to_utf8(html if html is not None else b"", content_type)
     root = None if not data or data.isspace() else _parse(data)
     del data  # our UTF-8 copy, if we made one
-    scan = _walk(root) if root is not None else _Scan()
+    skip = _HrefSkip(skip_hosts, url) if only_classified and skip_hosts is not None else None
+    scan = _walk(root, skip) if root is not None else _Scan()
+    if scan.base_after_skip:  # a late <base> changes what relative links point to
+        scan = _walk(root)
 
     page_base = _Resolver(url).url or url
     base_url = page_base
@@ -1024,8 +1083,10 @@ def parse_page(
         base_url = resolve_href(page_base, scan.base_href) or page_base
     resolve = _Resolver(base_url)
 
-    urls = [resolve(record.href) for record in scan.links]
-    only = None if classify is None else {i for i, u in enumerate(urls) if classify(u)}
+    urls = [None if record.skipped else resolve(record.href) for record in scan.links]
+    only = None if classify is None else {
+        i for i, (u, record) in enumerate(zip(urls, scan.links, strict=True)) if not record.skipped and classify(u)
+    }
     decisions = _positions(root, scan.links, only)
     # Free the tree before building the results: lxml keeps the whole document alive while any
     # element proxy is referenced (it is most of the memory on huge pages).

@@ -28,7 +28,7 @@ from typing import Any
 
 from linkcrawler.extraction import ParsedPage, parse_page
 from linkcrawler.urls import Target
-from linkcrawler.verification import may_link_to
+from linkcrawler.verification import hosts_outside, may_link_to
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def parse_for_targets(body: bytes, url: str, content_type: str, x_robots_tag: Se
     """parse_page keeping only the links that may reach `targets` (classified for position);
     no other link can match them, so the verdict is the same and the answer is small."""
     return parse_page(body, url, content_type=content_type, x_robots_tag=list(x_robots_tag),
-                      classify=may_link_to(targets), only_classified=True)
+                      classify=may_link_to(targets), only_classified=True, skip_hosts=hosts_outside(targets))
 
 
 def default_workers() -> int:

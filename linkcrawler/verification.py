@@ -154,6 +154,19 @@ def may_link_to(targets: Iterable[Target]) -> Callable[[str | None], bool]:
     return predicate
 
 
+def hosts_outside(targets: Iterable[Target]) -> Callable[[str], bool] | None:
+    """A predicate over plain host names, true only when no link to that host can match any
+    of `targets` (may_link_to's rule, for parse_page's skip_hosts); None: no shortcut."""
+    domains = [_domain_filter(t) for t in targets]
+    if not domains or any(d is None for d in domains):
+        return None
+
+    def outside(host: str) -> bool:
+        return _is_name(host) and not any(host == d or host.endswith("." + d) for d in domains)  # type: ignore[operator]
+
+    return outside
+
+
 def matching_links(target: Target, links: Iterable[Link], info: PageInfo) -> list[LinkMatch]:
     """Every link to the target's registrable domain, best first (DESIGN §5 order)."""
     found: list[tuple[tuple[int, int, int, int, int], LinkMatch]] = []

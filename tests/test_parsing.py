@@ -13,6 +13,7 @@ import pytest
 from linkcrawler.extraction import parse_page
 from linkcrawler.parsing import PageParser, ParseWorkerDied, parse_for_targets
 from linkcrawler.urls import parse_target
+from linkcrawler.verification import may_link_to
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parsing"
 PAGE = (FIXTURES / "article_with_target_links.html").read_bytes()
@@ -84,3 +85,70 @@ def test_no_workers_parses_in_the_crawl_process() -> None:
         return await parser.parse(PAGE, URL, "text/html", (), TARGETS)
 
     assert asyncio.run(main()) == parse_for_targets(PAGE, URL, "text/html", (), TARGETS)
+
+
+# --- the verifier's shortcut agrees with a full parse ------------------------------------------
+
+ALL_PAGES = sorted((FIXTURES.parent / "extraction").rglob("*.html")) + sorted((FIXTURES.parent / "position").glob("*.html"))
+EXTRA_HREFS = FIXTURES / "hrefs_that_look_plain.html"
+
+
+def targets_for(page: bytes, url: str) -> list[tuple]:
+    """Targets each page is checked against: a site its links reach, the page's own site (so
+    relative links count), a site it never links to, and a mix."""
+    full = parse_page(page, url)
+    hosts = [link.url.split("/")[2].split(":")[0] for link in full.links if link.url and "://" in link.url]
+    hosts = [h for h in hosts if len(h) < 100 and _valid_target(f"https://{h}/")]
+    some = hosts[len(hosts) // 2] if hosts else "example.org"
+    return [
+        (parse_target(f"https://{some}/"),),
+        (parse_target(url),),
+        (parse_target("https://nowhere-else.example/page"),),
+        (parse_target("https://nowhere-else.example/"), parse_target(f"http://{some}/x")),
+    ]
+
+
+def _valid_target(url: str) -> bool:
+    try:
+        parse_target(url)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("path", [*ALL_PAGES, EXTRA_HREFS], ids=lambda p: p.name)
+def test_kept_links_equal_the_full_parse_filtered(path: Path) -> None:
+    page = path.read_bytes()
+    url = "https://www.blog.example/dir/page.html"
+    full = parse_page(page, url)
+    assert len(ALL_PAGES) > 150
+    for targets in targets_for(page, url):
+        keep = may_link_to(targets)
+        want = [link for link in full.links if keep(link.url)]
+        got = parse_for_targets(page, url, "text/html", (), targets)
+        assert [(link.url, link.anchor_text, link.context_before, link.context_after, link.rel, link.hidden)
+                for link in got.links] == [
+               (link.url, link.anchor_text, link.context_before, link.context_after, link.rel, link.hidden)
+               for link in want], targets
+        assert got.info == full.info
+
+
+def test_hrefs_that_only_look_plain_get_the_full_treatment() -> None:
+    page = EXTRA_HREFS.read_bytes()
+    url = "https://www.blog.example/dir/page.html"
+    got = parse_for_targets(page, url, "text/html", (), (parse_target("https://shop.example/"),))
+    assert [(link.anchor_text, link.url) for link in got.links] == [
+        ("slash backslash is scheme-relative", "https://shop.example/beans"),
+        ("slash tab slash is scheme-relative", "https://shop.example/beans"),
+        ("newline inside the host", "http://shop.example/"),
+        ("upper case", "http://shop.example/"),
+        ("percent-encoded host", "http://shop.example/"),
+        ("special scheme without slashes", "http://shop.example/x"),
+        ("one slash", "http://shop.example/x"),
+        ("spaces around", "https://shop.example/"),
+        ("userinfo and port", "https://user:pw@shop.example/"),
+        ("trailing dot", "https://shop.example./"),
+        ("protocol-relative", "https://shop.example/beans"),
+        ("relative", "https://shop.example/store/beans?x=1"),
+        ("relative after a late base", "https://shop.example/store/late-base-applies"),
+    ]
