@@ -118,13 +118,13 @@ def lc(*args: str) -> list[str]:
 
 
 def run_linkcrawler(web: Web, server: WebServer, args: argparse.Namespace, work: Path, root: Path = ROOT,
-                    label: str = "linkcrawler") -> dict:
+                    label: str = "linkcrawler", attempt: int = 0) -> dict:
     """`label` "linkcrawler@DIR" measures the checkout in DIR (e.g. a worktree of the previous
     commit), so a before/after pair runs against the same server in the same run."""
     ENV = env_for(root)  # noqa: N806
     ROOT = root  # noqa: N806
     csv_path = work / "backlinks.csv"
-    db = f"sqlite:///{work / (label.replace('/', '_') + '.db')}"
+    db = f"sqlite:///{work / (label.replace('/', '_') + f'-{attempt}.db')}"
     t0 = time.perf_counter()
     subprocess.run(lc("import", str(csv_path), "--db", db), check=True, stdout=subprocess.DEVNULL, env=ENV, cwd=ROOT)
     import_s = time.perf_counter() - t0
@@ -155,8 +155,9 @@ def run_linkcrawler(web: Web, server: WebServer, args: argparse.Namespace, work:
             "results": len(got), "server": srv, "wrong": wrong, "import_s": import_s}
 
 
-def run_reference(name: str, web: Web, server: WebServer, args: argparse.Namespace, work: Path) -> dict:
-    out = work / f"{name}.jsonl"
+def run_reference(name: str, web: Web, server: WebServer, args: argparse.Namespace, work: Path,
+                  attempt: int = 0) -> dict:
+    out = work / f"{name}-{attempt}.jsonl"
     script = HERE / f"reference_{name}.py"
     cmd = [sys.executable, str(script), str(work / "backlinks.csv"), str(out), "--connect", f"127.0.0.1:{web.port}"]
     if name == "scrapy":
@@ -200,6 +201,20 @@ def bounds(web: Web, args: argparse.Namespace) -> dict:
             "heaviest_requests": heaviest, "mean_latency": mean_latency}
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time (its figures stay consistent with each other), with
+    the worst correctness and politeness figures of all the runs."""
+    ordered = sorted(runs, key=lambda r: r["wall"])
+    row = dict(ordered[(len(ordered) - 1) // 2])
+    row["walls"] = [r["wall"] for r in runs]
+    row["correct"] = min(r["correct"] for r in runs)
+    row["wrong"] = next((r["wrong"] for r in runs if r["wrong"]), [])
+    gaps = [r["server"]["min_gap_per_host"] for r in runs if r["server"]["min_gap_per_host"] is not None]
+    row["server"] = {**row["server"], "min_gap_per_host": min(gaps, default=None),
+                     "max_in_flight_per_host": max(r["server"]["max_in_flight_per_host"] for r in runs)}
+    return row
+
+
 def fmt_gap(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:.0f} ms"
 
@@ -218,6 +233,10 @@ def print_table(rows: list[dict], web: Web, args: argparse.Namespace, b: dict) -
         print(f"{r['crawler'][:22]:<22} {r['wall']:>8.1f} {r['cpu']:>7.1f} {n / r['wall']:>8.1f} {n / r['cpu']:>11.1f} {r['rss']:>6.0f} MiB "
               f"{r['correct']:>6}/{n:<6} {s['requests']:>8} {s['max_in_flight_per_host']:>13} "
               f"{fmt_gap(s['min_gap_per_host']):>12} {s['server_cpu_s']:>8.1f} s")
+    if len(rows[0].get("walls", ())) > 1:
+        print(f"each row: the median of {len(rows[0]['walls'])} runs by wall time (order rotated each round; "
+              "correct, max in flight and min gap: the worst run); walls: "
+              + "; ".join(f"{r['crawler']} " + ", ".join(f"{w:.1f}" for w in r["walls"]) for r in rows))
     mine = next((r for r in rows if r["crawler"] == "linkcrawler"), None)
     if mine is None:
         return
@@ -254,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lc-arg", action="append", default=[], help="extra argument for linkcrawler verify")
     ap.add_argument("--keep", help="work directory to keep (default: a temporary one)")
     ap.add_argument("--json", help="also write the figures as JSON here")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run every crawler this many times, in rotated order, and report the median run")
     args = ap.parse_args(argv)
     for key, value in PRESETS[args.mode].items():
         if getattr(args, key) is None:
@@ -274,15 +295,21 @@ def main(argv: list[str] | None = None) -> int:
             mix[p.kind] += 1
         print(f"planted truth: {mix}", file=sys.stderr)
         b = bounds(web, args)
-        rows = []
-        for name in args.crawlers.split(","):
-            print(f"running {name} ...", file=sys.stderr)
-            if name == "linkcrawler":
-                rows.append(run_linkcrawler(web, server, args, work))
-            elif name.startswith("linkcrawler@"):
-                rows.append(run_linkcrawler(web, server, args, work, Path(name.split("@", 1)[1]), name))
-            else:
-                rows.append(run_reference(name, web, server, args, work))
+        names = args.crawlers.split(",")
+        runs: dict[str, list[dict]] = {name: [] for name in names}
+        for attempt in range(args.repeat):
+            # Rotate the order, so no crawler always runs when the shared machine is busiest.
+            k = attempt % len(names)
+            for name in names[k:] + names[:k]:
+                print(f"running {name} ({attempt + 1}/{args.repeat}) ...", file=sys.stderr)
+                if name == "linkcrawler":
+                    row = run_linkcrawler(web, server, args, work, attempt=attempt)
+                elif name.startswith("linkcrawler@"):
+                    row = run_linkcrawler(web, server, args, work, Path(name.split("@", 1)[1]), name, attempt)
+                else:
+                    row = run_reference(name, web, server, args, work, attempt)
+                runs[name].append(row)
+        rows = [median_run(runs[name]) for name in names]
         print_table(rows, web, args, b)
         if args.json:
             Path(args.json).write_text(json.dumps({"args": vars(args), "bounds": b, "rows": rows}, indent=1))

@@ -107,16 +107,23 @@ class _Worker:
             if not future.done():
                 future.set_exception(ParseWorkerDied(why))
 
-    def close(self) -> None:
+    def close(self, wait: float = 0.0) -> None:
         self.alive = False
         if self.reader_task is not None:
             self.reader_task.cancel()
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)  # now, not when the loop next runs
+        except OSError:
+            pass
         if self.writer is not None:
             self.writer.close()
         else:
             self.socket.close()
+        # The closed socket ends the worker's loop; reaping it counts its CPU in the crawl's.
+        self.process.join(wait)
         if self.process.is_alive():
             self.process.terminate()
+            self.process.join(1.0)
 
 
 class PageParser:
@@ -172,7 +179,7 @@ class PageParser:
 
     def close(self) -> None:
         for worker in self._pool:
-            worker.close()
+            worker.close(wait=2.0)
         self._pool = []
 
 
