@@ -41,6 +41,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -69,18 +70,69 @@ def env_for(root: Path) -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
 
 
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of `pid` and all its descendants now (a crawl with parse workers is
+    several processes; ru_maxrss would give the largest one, not their sum)."""
+    parent: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    parent[int(entry.name)] = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        frontier = [c for c, p in parent.items() if p in frontier and c not in tree]
+        tree.update(frontier)
+    total = 0
+    for p in tree:
+        try:
+            with open(f"/proc/{p}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+class RssSampler(threading.Thread):
+    """Samples tree_rss(pid) every `every` seconds until the process ends."""
+
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, int]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        while not self.done.wait(self.every):
+            rss = tree_rss(self.pid)
+            if rss:
+                self.samples.append((time.perf_counter() - t0, rss))
+
+
 def run_measured(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL, root: Path = ROOT,
-                 log: Path | None = None) -> tuple[float, float, int, float]:
-    """Run cmd; (wall seconds, peak RSS MiB, exit status, CPU seconds) of that one process."""
+                 log: Path | None = None) -> tuple[float, float, int, float, list[tuple[float, int]]]:
+    """Run cmd; (wall seconds, peak RSS MiB of the process tree, exit status, CPU seconds of
+    the process and its reaped children, RSS samples) of that one command."""
     err = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=stdout, stderr=err, env=env_for(root), cwd=root)
+    sampler = RssSampler(proc.pid)
+    sampler.start()
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
+    sampler.done.set()
+    sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if log:
         err.close()
-    return wall, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
+    peak = max([usage.ru_maxrss * 1024] + [rss for _t, rss in sampler.samples]) / 2**20
+    return wall, peak, proc.returncode, usage.ru_utime + usage.ru_stime, sampler.samples
 
 
 class WebServer:
@@ -134,7 +186,7 @@ def run_linkcrawler(web: Web, server: WebServer, args: argparse.Namespace, work:
              "--resolve", f"*:{web.port}:127.0.0.1",
              "-s", f'LINKCRAWLER_ALLOWED_ENDPOINTS=["127.0.0.1:{web.port}"]', *args.lc_arg)
     print("  $ " + " ".join(cmd[2:]), file=sys.stderr)
-    wall, rss, code, cpu = run_measured(cmd, root=root, log=work / f"{label.replace('/', '_')}.log")
+    wall, rss, code, cpu, samples = run_measured(cmd, root=root, log=work / f"{label.replace('/', '_')}.log")
     srv = server.stats()
     results = subprocess.run(lc("export", "--db", db, "--format", "jsonl"), check=True, env=ENV, cwd=ROOT,
                              capture_output=True, text=True).stdout.splitlines()
@@ -152,7 +204,7 @@ def run_linkcrawler(web: Web, server: WebServer, args: argparse.Namespace, work:
         elif len(wrong) < 5:
             wrong.append((web.page_url(p), want, have))
     return {"crawler": label, "wall": wall, "cpu": cpu, "rss": rss, "exit": code, "correct": correct,
-            "results": len(got), "server": srv, "wrong": wrong, "import_s": import_s}
+            "results": len(got), "server": srv, "wrong": wrong, "import_s": import_s, "rss_samples": samples}
 
 
 def run_reference(name: str, web: Web, server: WebServer, args: argparse.Namespace, work: Path,
@@ -164,7 +216,7 @@ def run_reference(name: str, web: Web, server: WebServer, args: argparse.Namespa
         cmd += ["--concurrency", str(args.concurrency)]
     server.stats()
     print("  $ " + " ".join(cmd[1:]), file=sys.stderr)
-    wall, rss, code, cpu = run_measured(cmd, log=work / f"{name}.log")
+    wall, rss, code, cpu, samples = run_measured(cmd, log=work / f"{name}.log")
     srv = server.stats()
     got = {}
     if out.exists():
@@ -180,7 +232,7 @@ def run_reference(name: str, web: Web, server: WebServer, args: argparse.Namespa
         elif len(wrong) < 5:
             wrong.append((web.page_url(p), want, have))
     return {"crawler": name, "wall": wall, "cpu": cpu, "rss": rss, "exit": code, "correct": correct, "results": len(got),
-            "server": srv, "wrong": wrong}
+            "server": srv, "wrong": wrong, "rss_samples": samples}
 
 
 def bounds(web: Web, args: argparse.Namespace) -> dict:
@@ -254,6 +306,12 @@ def print_table(rows: list[dict], web: Web, args: argparse.Namespace, b: dict) -
               f"re-checks, redirect hops): {b['bound_requests']:.1f} s -> efficiency "
               f"{b['bound_requests'] / mine['wall']:.2f}")
     print(f"linkcrawler import (untimed above): {mine['import_s']:.1f} s; exit {mine['exit']}")
+    samples = mine.get("rss_samples") or []
+    if samples:
+        # Memory that grows with the run shows here long before it shows in the peak.
+        at = [samples[min(len(samples) - 1, int(len(samples) * q))][1] / 2**20 for q in (0.1, 0.25, 0.5, 0.75, 0.99)]
+        print("linkcrawler RSS of the process tree at 10/25/50/75/99% of the run: "
+              + " / ".join(f"{v:.0f}" for v in at) + " MiB")
     for r in rows:
         if r["wrong"]:
             print(f"{r['crawler']} wrong (first {len(r['wrong'])}): {r['wrong']}")
