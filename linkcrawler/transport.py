@@ -23,11 +23,11 @@ def _stamp(pacer: Pacer, slot: str) -> None:
 
 
 class PacedHTTPDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 handler; a site's last request start is stamped twice: when the handler
-    takes the request, and again when its connection is ready and the request bytes are
-    written. The second stamp is the one that counts when DNS or the TCP connect were slow: a
-    gap counted from the first would let the site see the next request (on a connection that
-    is already open) closer than the delay after this one."""
+    """Scrapy's HTTP/1.1 handler; a site's last request start is stamped when the handler takes
+    the request, again when its connection is ready (after DNS and connect), and last once its
+    bytes have left. A gap counted from an earlier stamp would let the site see the next
+    request (on a connection already open, sent on time) closer than the delay after this one,
+    whenever DNS, the connect or the event loop was slow."""
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
