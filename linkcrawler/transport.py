@@ -38,7 +38,7 @@ class PacedHTTPDownloadHandler(HTTP11DownloadHandler):
             connection = get_connection(key, endpoint)
             pacing = _PACING.get()
             if pacing is not None:
-                connection.addCallback(_stamp_and_pass, *pacing)
+                connection.addCallback(self._connection_ready, *pacing)
             return connection
 
         # Twisted's pool has no hook for "connection handed to a request": wrap its one door.
@@ -56,14 +56,16 @@ class PacedHTTPDownloadHandler(HTTP11DownloadHandler):
         finally:
             _PACING.reset(token)
 
+    def _connection_ready(self, connection: Any, pacer: Pacer, slot: str) -> Any:
+        _stamp(pacer, slot)
+        self._stamp_after_send(pacer, slot)
+        return connection
 
-def _stamp_and_pass(connection: Any, pacer: Pacer, slot: str) -> Any:
-    _stamp(pacer, slot)
-    # The request is written to the connection right after this callback, but the bytes leave
-    # when the event loop next finds the socket writable: in the loop iteration after this one,
-    # among its I/O callbacks. A callback queued now runs before those; one it queues runs
-    # after them, i.e. after the send. If the loop stalls in between (a page parsed here, a
-    # database commit), the stamp moves with the send, so the next gap never shrinks.
-    loop = asyncio.get_running_loop()
-    loop.call_soon(loop.call_soon, _stamp, pacer, slot)
-    return connection
+    def _stamp_after_send(self, pacer: Pacer, slot: str) -> None:
+        # The request is written to the connection right after _connection_ready, but the
+        # bytes leave when the event loop next finds the socket writable: in the loop iteration
+        # after this one, among its I/O callbacks. A callback queued now runs before those; one
+        # it queues runs after them, i.e. after the send. If the loop stalls in between (a page
+        # parsed here, a database commit), the stamp moves with the send.
+        loop = asyncio.get_running_loop()
+        loop.call_soon(loop.call_soon, _stamp, pacer, slot)

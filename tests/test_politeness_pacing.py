@@ -116,6 +116,30 @@ def test_pol2_negative_control_stock_scheduler_ignores_our_delay() -> None:
     assert not min(gaps) >= 0.2 - TOLERANCE
 
 
+# --- POL-2 with the event loop stalling between a request's hand-over and its send ---------------
+
+
+def stalled_gaps(handler: str) -> list[float]:
+    with LoopbackServer() as server:
+        server.route("*", "/robots.txt", Reply(404))
+        server.default = Reply(200, "<p>ok</p>")
+        urls = [server.url("one.test", f"/p{i}") for i in range(12)]
+        handlers = {"http": f"tests.stalling_handlers.{handler}", "https": f"tests.stalling_handlers.{handler}"}
+        out = crawl(server, urls, LINKCRAWLER_DELAY=0.3, DOWNLOAD_HANDLERS=handlers)
+        assert all(o["status"] == 200 for o in out.values()), out
+        return server.start_gaps()["one.test"]
+
+
+def test_pol2_a_stalled_event_loop_never_shortens_a_gap() -> None:
+    gaps = stalled_gaps("StallingHandler")
+    assert min(gaps) >= 0.3 - TOLERANCE, gaps
+
+
+def test_pol2_negative_control_stamps_before_the_send() -> None:
+    gaps = stalled_gaps("StallingEarlyStampHandler")
+    assert not min(gaps) >= 0.3 - TOLERANCE, gaps
+
+
 # --- POL-4: subdomains share the registrable domain's slot --------------------------------------
 
 
