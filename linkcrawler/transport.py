@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from contextvars import ContextVar
 from typing import Any
 
@@ -10,9 +11,21 @@ from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
 from linkcrawler.scheduler import Pacer
 
-# The pacer and slot of the request being handed to Twisted, read by the connection pool in
-# the same synchronous call chain.
-_PACING: ContextVar[tuple[Pacer, str] | None] = ContextVar("linkcrawler_pacing", default=None)
+
+
+class _Pacing:
+    """The pacing of the request being handed to Twisted, read by the connection pool in the
+    same synchronous call chain."""
+
+    __slots__ = ("new_connection", "pacer", "slot")
+
+    def __init__(self, pacer: Pacer, slot: str) -> None:
+        self.pacer = pacer
+        self.slot = slot
+        self.new_connection = False
+
+
+_PACING: ContextVar[_Pacing | None] = ContextVar("linkcrawler_pacing", default=None)
 
 
 def _stamp(pacer: Pacer, slot: str) -> None:
@@ -24,21 +37,24 @@ def _stamp(pacer: Pacer, slot: str) -> None:
 
 class PacedHTTPDownloadHandler(HTTP11DownloadHandler):
     """Scrapy's HTTP/1.1 handler; a site's last request start is stamped when the handler takes
-    the request, again when its connection is ready (after DNS and connect), and last once its
-    bytes have left. A gap counted from an earlier stamp would let the site see the next
-    request (on a connection already open, sent on time) closer than the delay after this one,
-    whenever DNS, the connect or the event loop was slow."""
+    the request, again when its connection is ready (after DNS and connect), once its bytes
+    have left, and, if it had to open a connection, when its response is in. A gap counted
+    from an earlier stamp would let the site see the next request (on a connection already
+    open, sent on time) closer than the delay after this one, whenever DNS, the connect, a TLS
+    handshake (during which the request waits in the TLS layer, unsent) or the event loop was
+    slow. The last stamp costs one response time per new connection, about once per site."""
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self._pacer = getattr(crawler, "lc_pacer", None)
+        self._known_connections: weakref.WeakSet[Any] = weakref.WeakSet()
         get_connection = self._pool.getConnection
 
         def paced_get_connection(key: Any, endpoint: Any) -> Any:
             connection = get_connection(key, endpoint)
             pacing = _PACING.get()
             if pacing is not None:
-                connection.addCallback(self._connection_ready, *pacing)
+                connection.addCallback(self._connection_ready, pacing)
             return connection
 
         # Twisted's pool has no hook for "connection handed to a request": wrap its one door.
@@ -48,18 +64,28 @@ class PacedHTTPDownloadHandler(HTTP11DownloadHandler):
         pacer = self._pacer or getattr(self._crawler, "lc_pacer", None)
         if pacer is None:
             return await super().download_request(request)
-        slot = pacer.slot_of(request)
-        _stamp(pacer, slot)
-        token = _PACING.set((pacer, slot))
+        pacing = _Pacing(pacer, pacer.slot_of(request))
+        _stamp(pacer, pacing.slot)
+        token = _PACING.set(pacing)
         try:
             return await super().download_request(request)
         finally:
             _PACING.reset(token)
+            if pacing.new_connection:
+                self._stamp_response_in(pacer, pacing.slot)
 
-    def _connection_ready(self, connection: Any, pacer: Pacer, slot: str) -> Any:
-        _stamp(pacer, slot)
-        self._stamp_after_send(pacer, slot)
+    def _connection_ready(self, connection: Any, pacing: _Pacing) -> Any:
+        # The pool hands a reused connection over in a fresh retrying wrapper: look inside it.
+        protocol = getattr(connection, "_clientProtocol", connection)
+        if protocol not in self._known_connections:  # not from the pool: opened for this request
+            self._known_connections.add(protocol)
+            pacing.new_connection = True
+        _stamp(pacing.pacer, pacing.slot)
+        self._stamp_after_send(pacing.pacer, pacing.slot)
         return connection
+
+    def _stamp_response_in(self, pacer: Pacer, slot: str) -> None:
+        _stamp(pacer, slot)
 
     def _stamp_after_send(self, pacer: Pacer, slot: str) -> None:
         # The request is written to the connection right after _connection_ready, but the

@@ -104,6 +104,9 @@ class LoopbackServer:
     def __init__(self, routes: dict[tuple[str, str], Handler] | None = None) -> None:
         self.routes: dict[tuple[str, str], Handler] = dict(routes or {})
         self.default: Handler = Reply(404, "not found")
+        # Seconds every new connection waits before its first request is read, as a TLS
+        # handshake holds a request the client has already written.
+        self.handshake_delay = 0.0
         self._records: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -257,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in separate writes; with Nagle on, the body would wait for
         # the client's delayed ACK (40 ms) and every timing would carry that noise.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.server.owner.handshake_delay:
+            self.server.owner._stopping.wait(self.server.owner.handshake_delay)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass

@@ -119,15 +119,22 @@ def test_pol2_negative_control_stock_scheduler_ignores_our_delay() -> None:
 # --- POL-2 with the event loop stalling between a request's hand-over and its send ---------------
 
 
-def stalled_gaps(handler: str) -> list[float]:
+def gaps_with_handler(handler: str, pages: int, handshake_delay: float = 0.0) -> list[float]:
+    """Gaps at D = 0.3 s between the requests to one site, crawled with a download handler
+    of tests.pacing_handlers."""
     with LoopbackServer() as server:
+        server.handshake_delay = handshake_delay
         server.route("*", "/robots.txt", Reply(404))
         server.default = Reply(200, "<p>ok</p>")
-        urls = [server.url("one.test", f"/p{i}") for i in range(12)]
-        handlers = {"http": f"tests.stalling_handlers.{handler}", "https": f"tests.stalling_handlers.{handler}"}
+        urls = [server.url("one.test", f"/p{i}") for i in range(pages)]
+        handlers = {"http": f"tests.pacing_handlers.{handler}", "https": f"tests.pacing_handlers.{handler}"}
         out = crawl(server, urls, LINKCRAWLER_DELAY=0.3, DOWNLOAD_HANDLERS=handlers)
         assert all(o["status"] == 200 for o in out.values()), out
         return server.start_gaps()["one.test"]
+
+
+def stalled_gaps(handler: str) -> list[float]:
+    return gaps_with_handler(handler, 12)
 
 
 def test_pol2_a_stalled_event_loop_never_shortens_a_gap() -> None:
@@ -137,6 +144,24 @@ def test_pol2_a_stalled_event_loop_never_shortens_a_gap() -> None:
 
 def test_pol2_negative_control_stamps_before_the_send() -> None:
     gaps = stalled_gaps("StallingEarlyStampHandler")
+    assert not min(gaps) >= 0.3 - TOLERANCE, gaps
+
+
+# --- POL-2 when a new connection holds the request (TLS handshake) -------------------------------
+
+
+def handshake_gaps(handler: str) -> list[float]:
+    return gaps_with_handler(handler, 4, handshake_delay=0.2)
+
+
+def test_pol2_a_request_held_by_a_new_connection_never_shortens_a_gap() -> None:
+    gaps = handshake_gaps("PacedHTTPDownloadHandler")
+    assert len(gaps) == 4  # robots.txt, then 4 pages on the same connection
+    assert min(gaps) >= 0.3 - TOLERANCE, gaps
+
+
+def test_pol2_negative_control_no_stamp_when_the_response_is_in() -> None:
+    gaps = handshake_gaps("NoResponseStampHandler")
     assert not min(gaps) >= 0.3 - TOLERANCE, gaps
 
 
