@@ -641,8 +641,8 @@ class _LinkRecord:
 # An http(s) URL whose authority is plain: lower-case scheme and host name, no tab, newline,
 # backslash or percent sign in it, so the host is what a full parse would find.
 _PLAIN_ABSOLUTE = re.compile(r"https?://(?:[^/?#@\[\]\\\s%]*@)?([a-z0-9.-]+)(?::[0-9]*)?(?:[/?#].*)?\Z", re.S)
-# The first characters of a relative reference that keeps the base's host: a path that does not
-# start with two slashes, a query or a fragment; anything that might hold a scheme is not one.
+# _HrefSkip.verdict for a relative reference that keeps the base's host: a path that does not
+# start with two slashes, a query or a fragment (anything that might hold a scheme is not one).
 _RELATIVE = object()
 
 
@@ -667,7 +667,7 @@ class _HrefSkip:
             return False  # WHATWG turns these into slashes or drops them: "/\t/host" is "//host"
         first = href[0]
         if first == "/":
-            return _RELATIVE if href[1:2] not in ("/", "") or len(href) == 1 else False
+            return False if href[1:2] == "/" else _RELATIVE
         if first in "?#":
             return _RELATIVE
         if first <= " ":

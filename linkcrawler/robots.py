@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +47,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import StopDownload
 
 from linkcrawler.enums import Reason
+from linkcrawler.lru import LruCache
 from linkcrawler.errors import FetchError, reason_for_exception
 from linkcrawler.scheduler import Pacer, origin_of
 
@@ -129,10 +129,8 @@ class RobotsTxtMiddleware:
         self.agent = agent
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
-        self.cache_origins = max(1, cache_origins)
-        # Least recently used first; an origin dropped from here has its robots.txt fetched
-        # again when its next request comes.
-        self._rules: OrderedDict[str, RobotsRules] = OrderedDict()
+        # An origin dropped from here has its robots.txt fetched again when its next request comes.
+        self._rules: LruCache[str, RobotsRules] = LruCache(cache_origins)
         self._pending: set[str] = set()
 
     @classmethod
@@ -155,7 +153,7 @@ class RobotsTxtMiddleware:
     # --- public queries ------------------------------------------------------------------------
 
     def rules_for(self, url: str) -> RobotsRules | None:
-        return self._rules.get(origin_of(url))
+        return self._rules.peek(origin_of(url))
 
     def googlebot_allowed(self, url: str) -> bool | None:
         rules = self.rules_for(url)
@@ -171,11 +169,9 @@ class RobotsTxtMiddleware:
         origin = origin_of(request.url)
         carried = request.meta.pop("lc_robots_rules", None)
         rules = self._rules.get(origin)
-        if rules is not None:
-            self._rules.move_to_end(origin)
-        elif carried is not None and carried.origin == origin:
+        if rules is None and carried is not None and carried.origin == origin:
             rules = carried
-        else:
+        if rules is None:
             if origin in self._pending:
                 # Its robots.txt is on the way: back to the scheduler, which parks it.
                 request.meta["lc_front"] = True
@@ -300,10 +296,7 @@ class RobotsTxtMiddleware:
                     f"{self.pacer.config.max_crawl_delay:g} s we wait; {origin} skipped",
                 ),
             )
-        self._rules[origin] = rules
-        self._rules.move_to_end(origin)
-        while len(self._rules) > self.cache_origins:
-            self._rules.popitem(last=False)
+        self._rules.put(origin, rules)
         self._pending.discard(origin)
         self.pacer.release_origin(origin)
         logger.debug("robots.txt for %s: %s", origin, rules.source)

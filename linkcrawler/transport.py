@@ -12,7 +12,6 @@ from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from linkcrawler.scheduler import Pacer
 
 
-
 class _Pacing:
     """The pacing of the request being handed to Twisted, read by the connection pool in the
     same synchronous call chain."""

@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +22,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from linkcrawler import settings as defaults
 from linkcrawler.commands import mask_secrets
 from linkcrawler.db import Database, open_database
 from linkcrawler.enums import Reason, Status
 from linkcrawler.errors import FetchError, reason_for_exception
 from linkcrawler.extraction import ParsedPage
+from linkcrawler.lru import LruCache
 from linkcrawler.parsing import PageParser, default_workers
 from linkcrawler.redirects import next_hop
 from linkcrawler.runs import iter_pending_jobs
@@ -75,10 +76,9 @@ class VerifySpider(scrapy.Spider):
         self.run_id = int(run_id) if run_id is not None else None
         self.db_url = db
         self.database: Database | None = None
-        # Least recently used first, at most LINKCRAWLER_TARGET_CACHE: a target dropped from
-        # here is checked again if another page links to it.
-        self._target_results: OrderedDict[str, TargetCheck] = OrderedDict()
-        self.target_cache = 100_000
+        # At most LINKCRAWLER_TARGET_CACHE: a target dropped from here is checked again if
+        # another page links to it.
+        self._target_results: LruCache[str, TargetCheck] = LruCache(defaults.LINKCRAWLER_TARGET_CACHE)
         self._target_waiting: dict[str, list[_WaitingPage]] = {}
         self._delayed: set[Request] = set()
         self.today = dt.datetime.now(dt.UTC).date()
@@ -98,7 +98,7 @@ class VerifySpider(scrapy.Spider):
                 spider.run_id = create_run(session, tag=kwargs.get("tag"), options={}).id
         spider.start_buffer = settings.getint("LINKCRAWLER_START_BUFFER")
         spider.max_target_checks = settings.getint("LINKCRAWLER_MAX_TARGET_CHECKS_PER_PAGE")
-        spider.target_cache = max(1, settings.getint("LINKCRAWLER_TARGET_CACHE"))
+        spider._target_results.limit = max(1, settings.getint("LINKCRAWLER_TARGET_CACHE"))
         spider.meta_refresh_max_delay = settings.getfloat("LINKCRAWLER_META_REFRESH_MAX_DELAY")
         spider.recheck_delay = settings.getfloat("LINKCRAWLER_RECHECK_DELAY")
         spider.outage_seconds = settings.getfloat("LINKCRAWLER_DB_OUTAGE_SECONDS")
@@ -289,7 +289,6 @@ class VerifySpider(scrapy.Spider):
             for url in target_urls_to_check(matches[spec.id], self.max_target_checks):
                 known = self._target_results.get(url)
                 if known is not None:
-                    self._target_results.move_to_end(url)
                     waiting.checks[url] = known
                     continue
                 if url in waiting.needed:  # two backlinks of the page share the link
@@ -343,9 +342,7 @@ class VerifySpider(scrapy.Spider):
         return self._record_target(request.meta["lc_target_url"], check)
 
     def _record_target(self, url: str, check: TargetCheck) -> list[Any]:
-        self._target_results[url] = check
-        while len(self._target_results) > self.target_cache:
-            self._target_results.popitem(last=False)
+        self._target_results.put(url, check)
         out: list[Any] = []
         for waiting in self._target_waiting.pop(url, ()):
             waiting.needed.discard(url)
