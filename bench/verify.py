@@ -186,6 +186,9 @@ def run_linkcrawler(web: Web, server: WebServer, args: argparse.Namespace, work:
              "--resolve", f"*:{web.port}:127.0.0.1",
              "-s", f'LINKCRAWLER_ALLOWED_ENDPOINTS=["127.0.0.1:{web.port}"]', *args.lc_arg)
     print("  $ " + " ".join(cmd[2:]), file=sys.stderr)
+    # LCBENCH_WRAP="py-spy record --subprocesses -f raw -o /tmp/lc.txt --" profiles the crawl
+    # (its figures then include the profiler's overhead).
+    cmd = os.environ.get("LCBENCH_WRAP", "").split() + cmd
     wall, rss, code, cpu, samples = run_measured(cmd, root=root, log=work / f"{label.replace('/', '_')}.log")
     srv = server.stats()
     results = subprocess.run(lc("export", "--db", db, "--format", "jsonl"), check=True, env=ENV, cwd=ROOT,

@@ -650,17 +650,22 @@ class _HrefSkip:
     """Which raw hrefs certainly lead to hosts the caller has no interest in (`outside`), so
     the walk spends nothing on them; anything unusual is left to the full treatment."""
 
-    __slots__ = ("outside", "page_outside")
+    __slots__ = ("hosts", "outside", "page_outside")
 
     def __init__(self, outside: Callable[[str], bool], page_url: str) -> None:
         self.outside = outside
+        self.hosts: dict[str, bool] = {}  # a page names few hosts, in a hundred links
         self.page_outside = self.verdict(page_url) is True
 
     def verdict(self, href: str) -> object:
         """True: skip; _RELATIVE: same host as the base; False: needs the full treatment."""
         m = _PLAIN_ABSOLUTE.match(href)
         if m is not None:
-            return self.outside(m.group(1).rstrip("."))
+            host = m.group(1)
+            known = self.hosts.get(host)
+            if known is None:
+                known = self.hosts[host] = self.outside(host.rstrip("."))
+            return known
         if not href:
             return _RELATIVE
         if "\\" in href or "\t" in href or "\n" in href or "\r" in href:
@@ -814,16 +819,52 @@ def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
     return flags
 
 
-def _walk(root, skip: _HrefSkip | None = None) -> _Scan:  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpose
-    scan = _Scan()
+@dataclass(frozen=True, slots=True)
+class _Above:
+    """What the ancestors of a subtree's root pass down to it (see _walk)."""
+
+    hide_depth: int = 0
+    vis_hidden: bool = False
+    unrendered: int = 0
+    namespace: str = "html"
+
+    @classmethod
+    def of(cls, el) -> _Above:  # noqa: ANN001
+        hide_depth = unrendered = 0
+        vis_hidden = False
+        namespace = "html"
+        for node in reversed(tuple(el.iterancestors())):
+            tag = node.tag
+            flags = _own_visibility(node, tag)
+            if flags & _Visibility.HIDES:
+                hide_depth += 1
+            if flags & _Visibility.VIS_HIDDEN:
+                vis_hidden = True
+            elif flags & _Visibility.SHOWS:
+                vis_hidden = False
+            unrendered += tag in _UNRENDERED_TAGS
+            namespace = _NAMESPACE_SWITCH.get((namespace, tag), namespace)
+        return cls(hide_depth, vis_hidden, unrendered, namespace)
+
+
+_TOP = _Above()
+
+
+def _walk(root, skip: _HrefSkip | None = None, above: _Above = _TOP,  # noqa: ANN001, PLR0912, PLR0915 - one pass on purpose
+          base_href: str | None = None) -> _Scan:
+    """Everything about the links and the page, in one pass over `root`'s subtree.
+
+    `above` and `base_href` (the document's <base>) let it walk a subtree of a page exactly as
+    the whole walk would see it (_scan_of_interest)."""
+    scan = _Scan(base_href=base_href)
     skipped_relative = False
     stream = _TextStream()
     # per open element: (visibility flags, namespace it sits in, block, unrendered, link)
     stack: list[tuple] = []
-    hide_depth = 0
-    vis_hidden = [False]
-    unrendered = 0
-    namespace = "html"
+    hide_depth = above.hide_depth
+    vis_hidden = [above.vis_hidden]
+    unrendered = above.unrendered
+    namespace = above.namespace
     blocks = [(0, 0)]  # open block elements: (id, stream index where it starts); 0 = document
     block_count = 0
     open_links: list[_LinkRecord] = []
@@ -926,10 +967,7 @@ def _walk(root, skip: _HrefSkip | None = None) -> _Scan:  # noqa: ANN001, PLR091
         elif tag == "meta":
             _visit_meta(el, scan)
         elif tag == "link":
-            rel = el.get("rel")
-            href = el.get("href")
-            if rel and href and href.strip() and "canonical" in _rel_tokens(rel):
-                scan.canonical_hrefs.append(href)
+            _visit_link(el, scan)
         elif tag == "title" and scan.title is None and namespace == "html":
             scan.title = _collapse("".join(el.itertext()))
         text = el.text
@@ -939,6 +977,80 @@ def _walk(root, skip: _HrefSkip | None = None) -> _Scan:  # noqa: ANN001, PLR091
         namespace = child_ns
     stream.finish()
     return scan
+
+
+def _namespace_of(el) -> str:  # noqa: ANN001
+    namespace = "html"
+    for node in reversed(tuple(el.iterancestors())):
+        namespace = _NAMESPACE_SWITCH.get((namespace, node.tag), namespace)
+    return namespace
+
+
+def _nearest_block(el):  # noqa: ANN001, ANN202
+    for node in el.iterancestors():
+        if node.tag in _BLOCK_TAGS:
+            return node
+    return None
+
+
+def _scan_of_interest(root, skip: _HrefSkip) -> _Scan:  # noqa: ANN001, C901
+    """What _walk(root, skip) finds, for much less: the page-level elements and the links are
+    picked out by lxml (in C); texts are walked only in the blocks that hold a link of
+    interest, usually one or two paragraphs of a page of a thousand elements. Records of the
+    skipped links carry nothing but their element (positions need every link)."""
+    scan = _Scan()
+    foreign = next(root.iter("svg", "math"), None) is not None
+    for el in root.iter("title", "base", "meta", "link"):
+        tag = el.tag
+        if tag == "meta":
+            _visit_meta(el, scan)
+        elif tag == "link":
+            _visit_link(el, scan)
+        elif tag == "base":
+            if scan.base_href is None:
+                scan.base_href = el.get("href")
+        elif scan.title is None and (not foreign or _namespace_of(el) == "html"):
+            scan.title = _collapse("".join(el.itertext()))
+    # A <base> anywhere: no relative link is skipped (the whole walk would have walked again).
+    relative_skipped = skip.page_outside and scan.base_href is None
+    wanted: dict = {}  # element of a link of interest -> its nearest block
+    for el in root.iter("a", "area"):
+        tag = el.tag
+        href = el.get("href")
+        element = tag
+        if foreign and tag == "a" and _namespace_of(el) == "svg":
+            element = "svg:a"
+            if href is None:
+                href = el.get("xlink:href")
+        if href is None:
+            continue
+        verdict = skip.verdict(href)
+        if relative_skipped if verdict is _RELATIVE else verdict is True:
+            scan.links.append(_LinkRecord(el, href, "", element, hidden=False, block=0, start=0,
+                                          end=0, skipped=True))
+            continue
+        block = _nearest_block(el)
+        if block is None or block is root:
+            return _walk(root, skip)  # nothing smaller than the page to walk
+        wanted[el] = block
+        scan.links.append(_LinkRecord(el, href, "", element, hidden=False, block=0, start=0))
+    if not wanted:
+        return scan
+    blocks = set(wanted.values())
+    roots = [b for b in blocks if not any(a in blocks for a in b.iterancestors())]
+    found: dict = {}
+    for block in roots:
+        for record in _walk(block, skip, _Above.of(block), scan.base_href).links:
+            found[record.el] = record
+    scan.links = [found[r.el] if r.el in wanted else r for r in scan.links]
+    return scan
+
+
+def _visit_link(el, scan: _Scan) -> None:  # noqa: ANN001
+    rel = el.get("rel")
+    href = el.get("href")
+    if rel and href and href.strip() and "canonical" in _rel_tokens(rel):
+        scan.canonical_hrefs.append(href)
 
 
 def _visit_meta(el, scan: _Scan) -> None:  # noqa: ANN001
@@ -1073,7 +1185,12 @@ def parse_page(
     root = None if not data or data.isspace() else _parse(data)
     del data  # our UTF-8 copy, if we made one
     skip = _HrefSkip(skip_hosts, url) if only_classified and skip_hosts is not None else None
-    scan = _walk(root, skip) if root is not None else _Scan()
+    if root is None:
+        scan = _Scan()
+    elif skip is not None and classify is not None:  # skipped links are never in the result
+        scan = _scan_of_interest(root, skip)
+    else:
+        scan = _walk(root, skip)
     if scan.base_after_skip:  # a late <base> changes what relative links point to
         scan = _walk(root)
 

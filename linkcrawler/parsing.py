@@ -23,6 +23,7 @@ import os
 import pickle
 import socket
 import struct
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -133,13 +134,14 @@ class PageParser:
     `backlog` of them: then this process parses it, rather than leave its own core idle.
     """
 
-    def __init__(self, workers: int, backlog: int = 2) -> None:
+    def __init__(self, workers: int, backlog: int = 16) -> None:
         self.workers = workers
         self.backlog = backlog
         self._pool: list[_Worker] = []
         self._context = multiprocessing.get_context("spawn")
         self._starting: asyncio.Lock | None = None
         self.inline_pages = 0
+        self.worker_pages = 0
 
     async def start(self) -> None:
         """Load lxml and the position model here and start the workers, before the first
@@ -156,6 +158,7 @@ class PageParser:
         if worker is None or len(worker.pending) >= self.backlog:
             self.inline_pages += 1
             return parse_for_targets(body, url, content_type, x_robots_tag, targets)
+        self.worker_pages += 1
         return await worker.send((body, url, content_type, tuple(x_robots_tag), tuple(targets)))
 
     async def _least_busy(self) -> _Worker | None:
@@ -178,6 +181,10 @@ class PageParser:
         return min(self._pool, key=lambda w: len(w.pending), default=None)
 
     def close(self) -> None:
+        if self.inline_pages or self.worker_pages:
+            # how the work was split (bench/verify.py reads it from the log)
+            logger.info("pages parsed: %d by parse workers, %d in the crawl process (%.1f CPU s)",
+                        self.worker_pages, self.inline_pages, time.process_time())
         for worker in self._pool:
             worker.close(wait=2.0)
         self._pool = []

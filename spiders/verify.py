@@ -104,7 +104,8 @@ class VerifySpider(scrapy.Spider):
         spider.outage_seconds = settings.getfloat("LINKCRAWLER_DB_OUTAGE_SECONDS")
         spider.max_attempts = settings.getint("LINKCRAWLER_MAX_ATTEMPTS")
         workers = settings.get("LINKCRAWLER_PARSE_WORKERS")
-        spider.parser = PageParser(default_workers() if workers is None else int(workers))
+        spider.parser = PageParser(default_workers() if workers is None else int(workers),
+                                   settings.getint("LINKCRAWLER_PARSE_BACKLOG"))
         crawler.signals.connect(spider.parser.close, signal=signals.spider_closed)
         spider.max_redirects = settings.getint("LINKCRAWLER_MAX_REDIRECTS")
         crawler.signals.connect(spider._keep_open, signal=signals.spider_idle)
