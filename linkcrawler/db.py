@@ -286,6 +286,8 @@ def storable(value: Any) -> Any:
     if isinstance(value, str):
         if "\x00" in value:
             value = value.replace("\x00", "")
+        if value.isascii():  # most strings: no copy made to find out
+            return value
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
