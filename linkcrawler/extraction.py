@@ -65,7 +65,10 @@ before, the first 120 after; a word cut in two at that limit is dropped (unless 
 spaces there, as in Chinese or Japanese, then the cut is at exactly 120). Text of nested blocks
 inside that ancestor counts, text outside it does not. Links inside `<template>` have no
 context. The text is collected in one stream during the walk and dropped as soon as no link
-can need it, so a huge page never holds all its text twice.
+can need it, so a huge page never holds all its text twice. The verifier, which wants only the
+links to its targets' sites (`parse_page(..., classify, only_classified, skip_hosts)`), walks
+only the blocks that hold such links, seeded with what their ancestors pass down (hidden,
+template, SVG); tests/test_scan_of_interest.py holds it equal to the whole walk.
 
 `position`, `path`, `position_signal`: from linkcrawler.position.classify_positions, called once
 per page. If it fails, every link gets position body and a signal saying so (the page is not
