@@ -38,6 +38,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -165,6 +166,11 @@ class WebServer:
             self.proc.kill()
 
 
+# The crawl's -v log line (linkcrawler.parsing) saying how the parsing was split.
+PARSE_SPLIT = re.compile(r"pages parsed: (?P<workers>\d+) by parse workers, (?P<inline>\d+) in the crawl "
+                         r"process \((?P<cpu>[\d.]+) CPU s\)")
+
+
 def lc(*args: str) -> list[str]:
     return [sys.executable, "-m", "linkcrawler", *args]
 
@@ -182,7 +188,7 @@ def run_linkcrawler(web: Web, server: WebServer, args: argparse.Namespace, work:
     import_s = time.perf_counter() - t0
     server.stats()  # reset
     cmd = lc("verify", "--db", db, "--delay", str(args.delay), "--concurrency", str(args.concurrency),
-             "--recheck-delay", str(args.delay), "--timeout", "30", "--no-progress",
+             "--recheck-delay", str(args.delay), "--timeout", "30", "--no-progress", "-v",
              "--resolve", f"*:{web.port}:127.0.0.1",
              "-s", f'LINKCRAWLER_ALLOWED_ENDPOINTS=["127.0.0.1:{web.port}"]', *args.lc_arg)
     print("  $ " + " ".join(cmd[2:]), file=sys.stderr)
@@ -206,8 +212,11 @@ def run_linkcrawler(web: Web, server: WebServer, args: argparse.Namespace, work:
             correct += 1
         elif len(wrong) < 5:
             wrong.append((web.page_url(p), want, have))
+    split = PARSE_SPLIT.search((work / f"{label.replace('/', '_')}.log").read_text(errors="replace"))
     return {"crawler": label, "wall": wall, "cpu": cpu, "rss": rss, "exit": code, "correct": correct,
-            "results": len(got), "server": srv, "wrong": wrong, "import_s": import_s, "rss_samples": samples}
+            "results": len(got), "server": srv, "wrong": wrong, "import_s": import_s, "rss_samples": samples,
+            "crawl_cpu": float(split["cpu"]) if split else None,
+            "parsed": (int(split["workers"]), int(split["inline"])) if split else None}
 
 
 def run_reference(name: str, web: Web, server: WebServer, args: argparse.Namespace, work: Path,
@@ -300,6 +309,18 @@ def print_table(rows: list[dict], web: Web, args: argparse.Namespace, b: dict) -
         if r is not mine:
             print(f"linkcrawler / {r['crawler']}: {rate / (n / r['wall']):.2f}x pages/s, "
                   f"{r['cpu'] / mine['cpu']:.2f}x pages per CPU second")
+    if mine.get("crawl_cpu") is not None:
+        # The crawl process runs Scrapy and is the one that saturates first: its CPU per request
+        # against a reference's whole CPU per request says how much of a gap is the framework.
+        workers, inline = mine["parsed"]
+        reqs = mine["server"]["requests"]
+        print(f"linkcrawler crawl process: {mine['crawl_cpu']:.1f} CPU s = {1000 * mine['crawl_cpu'] / max(reqs, 1):.2f} ms "
+              f"per request, {reqs / n:.2f} requests per page; parse workers {mine['cpu'] - mine['crawl_cpu']:.1f} CPU s; "
+              f"pages parsed by workers / by the crawl process: {workers} / {inline}")
+        for r in rows:
+            if r is not mine and r["server"]["requests"]:
+                print(f"  {r['crawler']}: {1000 * r['cpu'] / r['server']['requests']:.2f} ms CPU per request, "
+                      f"{r['server']['requests'] / n:.2f} requests per page")
     print(f"politeness lower bound: {b['bound']:.1f} s (busiest host {b['busiest_pages']} pages x {args.delay} s; "
           f"{n} pages / {args.concurrency} x {b['mean_latency'] * 1000:.0f} ms) -> efficiency "
           f"{b['bound'] / mine['wall']:.2f}, wall / bound {mine['wall'] / b['bound']:.2f}"
