@@ -318,8 +318,13 @@ def print_table(rows: list[dict], web: Web, args: argparse.Namespace, b: dict) -
               f"per request, {reqs / n:.2f} requests per page; parse workers {mine['cpu'] - mine['crawl_cpu']:.1f} CPU s; "
               f"pages parsed by workers / by the crawl process: {workers} / {inline}")
         for r in rows:
-            if r is not mine and r["server"]["requests"]:
-                print(f"  {r['crawler']}: {1000 * r['cpu'] / r['server']['requests']:.2f} ms CPU per request, "
+            if r is mine or not r["server"]["requests"]:
+                continue
+            # a reference is one process; another linkcrawler checkout counts its crawl process
+            cpu = r["cpu"] if r["crawler"] in ("scrapy", "requests") else r.get("crawl_cpu")
+            if cpu is not None:
+                print(f"  {r['crawler']}: {1000 * cpu / r['server']['requests']:.2f} ms CPU per request"
+                      f"{'' if r['crawler'] in ('scrapy', 'requests') else ' in the crawl process'}, "
                       f"{r['server']['requests'] / n:.2f} requests per page")
     print(f"politeness lower bound: {b['bound']:.1f} s (busiest host {b['busiest_pages']} pages x {args.delay} s; "
           f"{n} pages / {args.concurrency} x {b['mean_latency'] * 1000:.0f} ms) -> efficiency "
