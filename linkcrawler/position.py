@@ -56,6 +56,8 @@ import json
 import math
 import re
 from collections.abc import Collection, Iterable, Sequence
+from itertools import islice
+from operator import attrgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,6 +151,8 @@ _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "head", 
 
 
 _LOCAL_CACHE: dict[str, str] = {}
+_TAG_OF = attrgetter("tag")
+_PARENT_OF = etree._Element.getparent  # noqa: SLF001
 
 
 def _local(tag: object) -> str:
@@ -270,9 +274,12 @@ _LINK_TAGS = frozenset({"a", "area"})
 class _Page:
     """Measurements of one page. Mutable only while it is being built (caches for paths)."""
 
-    text_len: dict
-    link_len: dict
-    para_len: dict  # text in paragraphs (low link density) below the element
+    # Per-element measurements are lists by element number (document order, `index`); the
+    # last entry of each list is the value for an element that was not measured.
+    index: dict  # element -> its number
+    text_len: list
+    link_len: list
+    para_len: list  # text in paragraphs (low link density) below the element
     offset: dict  # visible text before the element's start
     total_text: int
     total_para: int
@@ -283,99 +290,123 @@ class _Page:
     index_of: dict
     path_of: dict
     region_of: dict  # element -> (outermost region at or above it, inside a section)
-    link_count: dict  # element -> number of links below it
+    link_count: list  # number of links below the element
     inherit: dict  # element -> what it inherits from its ancestors (see _inherited)
     stats_of: dict  # element -> _element_stats
     constants: dict  # page-level features, the same for every link
-    child_tags: dict  # element -> {tag: number of element children with it}
+    child_tags: list  # {tag: number of element children with it}, None without children
     parent_parts: dict  # element -> _ParentPart of the links directly below it
-    rank_from_end: dict  # element -> rank among its same-tag siblings, the last one being 1
+    rank_from_end: list  # rank among its same-tag siblings, the last one being 1 (root: 0)
     site: str = ""  # the page's own host (canonical or og:url), without www.; "" if unknown
     para_offset: dict = field(default_factory=dict)  # paragraph text before the element's start
     top_chain: set = field(default_factory=set)  # the main text block and its ancestors
+    base_row: list = field(default_factory=list)  # a feature row with `constants` filled in
 
 
 def _own_text(el, tag: str) -> int:  # noqa: ANN001
     return 0 if tag in _SKIP_TEXT_TAGS else len((el.text or "").strip())
 
 
-def _measure(root) -> _Page:  # noqa: ANN001
-    order = list(root.iter(etree.Element))  # elements only: no comments, PIs, entities
-    cache = _LOCAL_CACHE
-    tags = [cache.get(el.tag) or _local(el.tag) for el in order]
-    text_len: dict = {}
-    link_len: dict = {}
-    para_len: dict = {}
-    direct: dict = {}
-    score: dict = {}
-    link_count: dict = {}
-    child_tags: dict = {}  # element -> {tag: number of element children with it}
-    rank_from_end: dict = {}  # element -> its rank among same-tag siblings, counted from the end
-    for el, tag in zip(reversed(order), reversed(tags), strict=True):
-        parent = el.getparent()
-        if tag in _SKIP_TEXT_TAGS:
-            total = links = para = 0
+def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page:  # noqa: ANN001
+    """`nodes`: list(root.iter()), when the caller has it already. `all_links`: most links will
+    be classified, so count every element's children here (their tags give the link paths and
+    the repeated siblings); else _kids counts them for the few parents asked about."""
+    order = list(root.iter()) if nodes is None else nodes
+    tags = list(map(_LOCAL_CACHE.get, map(_TAG_OF, order)))  # map(): no bytecode per element
+    if None in tags:
+        tags = [tag if tag is not None else _local(el.tag) for el, tag in zip(order, tags)]
+    if "" in tags:  # comments, processing instructions, entities: elements only
+        order = [el for el, tag in zip(order, tags, strict=True) if tag]
+        tags = [tag for tag in tags if tag]
+    n = len(order)
+    # Per-element measurements live in lists indexed by document order (list indexing is far
+    # cheaper than dicts keyed by element proxies); the dicts of _Page are made from them at
+    # the end, in C (dict(zip(...))).
+    index = dict(zip(order, range(n)))
+    parents = list(map(index.get, map(_PARENT_OF, order)))  # None: no parent measured
+    text = [0] * n
+    links = [0] * n
+    para = [0] * n
+    direct = [0] * n
+    count = [0] * n
+    kids: list = [None] * n  # element number -> {tag: number of element children with it}
+    rank = [0] * n  # rank among same-tag siblings, the last one being 1
+    score: dict = {}  # element index -> main-text-block score
+    skip_tags, link_tags, para_tags = _SKIP_TEXT_TAGS, _LINK_TAGS, _PARA_TAGS
+    for i in range(n - 1, -1, -1):
+        tag = tags[i]
+        el = order[i]
+        p = parents[i]
+        is_link = tag in link_tags
+        if tag in skip_tags:
+            total = lk = pa = 0
+            text[i] = links[i] = para[i] = 0
         else:
-            own = len((el.text or "").strip())
-            total = text_len.get(el, 0) + own
-            links = total if tag in _LINK_TAGS else link_len.get(el, 0)
-            para = para_len.get(el, 0)
-            own_direct = direct.get(el, 0) + own
-            is_para = tag in _PARA_TAGS or (
-                own_direct >= _DIRECT_TEXT_PARA and tag not in _LINK_TAGS
-            )
-            if is_para and total >= _PARA_MIN and links < 0.5 * total:
-                para = total  # nested paragraphs are not counted twice
-                unit = 1.0 + min(total / 100.0, 3.0)
-                if parent is not None:
-                    score[parent] = score.get(parent, 0.0) + unit
-                    grand = parent.getparent()
-                    if grand is not None:
-                        score[grand] = score.get(grand, 0.0) + unit / 2
-        text_len[el], link_len[el], para_len[el] = total, links, para
-        count = link_count.get(el, 0) + (tag in _LINK_TAGS)
-        link_count[el] = count
-        if parent is not None:
-            counts = child_tags.get(parent)
-            if counts is None:
-                counts = child_tags[parent] = {}
-            rank_from_end[el] = counts[tag] = counts.get(tag, 0) + 1
-            link_count[parent] = link_count.get(parent, 0) + count
-            tail = len((el.tail or "").strip())
-            text_len[parent] = text_len.get(parent, 0) + total + tail
-            link_len[parent] = link_len.get(parent, 0) + links
-            para_len[parent] = para_len.get(parent, 0) + para
-            direct[parent] = direct.get(parent, 0) + tail
-    body = next((el for el, tag in zip(order, tags, strict=True) if tag == "body"), root)
+            t = el.text
+            own = len(t.strip()) if t else 0
+            total = text[i] + own
+            lk = total if is_link else links[i]
+            pa = para[i]
+            if total >= _PARA_MIN and lk < 0.5 * total and (
+                tag in para_tags or (direct[i] + own >= _DIRECT_TEXT_PARA and not is_link)
+            ):
+                pa = total  # nested paragraphs are not counted twice
+                if p is not None:
+                    unit = 1.0 + min(total / 100.0, 3.0)
+                    score[p] = score.get(p, 0.0) + unit
+                    g = parents[p]
+                    if g is not None:
+                        score[g] = score.get(g, 0.0) + unit / 2
+            text[i], links[i], para[i] = total, lk, pa
+        c = count[i] + is_link
+        count[i] = c
+        if p is not None:
+            if all_links:
+                counts = kids[p]
+                if counts is None:
+                    counts = kids[p] = {}
+                rank[i] = counts[tag] = counts.get(tag, 0) + 1
+            count[p] += c
+            t = el.tail
+            tail = len(t.strip()) if t else 0
+            text[p] += total + tail
+            links[p] += lk
+            para[p] += pa
+            direct[p] += tail
+    body = next((i for i, tag in enumerate(tags) if tag == "body"), 0)
     candidates = []
-    for el, s in score.items():
-        t = text_len.get(el, 0)
-        s *= 1.0 - (link_len.get(el, 0) / t if t else 0.0)
+    for i, s in score.items():
+        t = text[i]
+        s *= 1.0 - (links[i] / t if t else 0.0)
         if s > 0:
-            candidates.append((s, el))
+            candidates.append((s, order[i]))
     top = _main_text_block(candidates)
+    for values, missing in ((text, 0), (links, 0), (para, 0), (count, 0), (kids, None),
+                            (rank, 0)):
+        values.append(missing)  # the entry for elements not measured (number -1)
     page = _Page(
-        text_len=text_len, link_len=link_len, para_len=para_len, offset={root: 0},
-        total_text=text_len.get(body, 0), total_para=para_len.get(body, 0),
-        total_links=link_len.get(body, 0), top=top, top_start=0, top_end=0,
-        index_of={}, path_of={}, region_of={},
-        link_count=link_count, child_tags=child_tags, inherit={}, stats_of={}, constants={},
-        parent_parts={}, rank_from_end=rank_from_end, para_offset={root: 0},
+        index=index, text_len=text, link_len=links, para_len=para, offset={root: 0},
+        total_text=text[body], total_para=para[body], total_links=links[body], top=top,
+        top_start=0, top_end=0, index_of={}, path_of={}, region_of={},
+        link_count=count, inherit={}, stats_of={}, constants={}, child_tags=kids,
+        parent_parts={}, rank_from_end=rank, para_offset={root: 0},
     )
     if top is not None:
+        t = index[top]
         page.top_start = _offset(top, page)
-        page.top_end = page.top_start + text_len.get(top, 0)
+        page.top_end = page.top_start + text[t]
         page.top_chain = set(top.iterancestors())
         page.top_chain.add(top)
     page.site = _page_site(root)
-    total, para, links = page.total_text, page.total_para, page.total_links
-    page.constants.update({
-        "page_link_density": links / total if total else 1.0,
-    })
+    total = page.total_text
+    page.constants["page_link_density"] = page.total_links / total if total else 1.0
     if top is not None:
-        tt = text_len.get(top, 0)
-        page.constants["top_link_density"] = link_len.get(top, 0) / tt if tt else 1.0
-        page.constants["top_para_share"] = para_len.get(top, 0) / (para or 1)
+        tt = text[t]
+        page.constants["top_link_density"] = links[t] / tt if tt else 1.0
+        page.constants["top_para_share"] = para[t] / (page.total_para or 1)
+    page.base_row = _ZERO_ROW.copy()
+    for name, value in page.constants.items():
+        page.base_row[_FI[name]] = value
     return page
 
 
@@ -463,15 +494,34 @@ def _offset(el, page: _Page) -> int:  # noqa: ANN001
 
 def _fill_children(parent, page: _Page) -> None:  # noqa: ANN001
     """Text and paragraph-text offsets of `parent`'s element children (its own known)."""
-    text_len, offset = page.text_len, page.offset
+    text_len, offset, index = page.text_len, page.offset, page.index
     para_len, para_offset = page.para_len, page.para_offset
     run = offset[parent] + _own_text(parent, _local(parent.tag))
     para_run = para_offset.get(parent, 0)
     for child in parent.iterchildren(etree.Element):
         offset[child] = run
         para_offset[child] = para_run
-        run += text_len.get(child, 0) + len((child.tail or "").strip())
-        para_run += para_len.get(child, 0)
+        i = index.get(child, -1)
+        run += text_len[i] + len((child.tail or "").strip())
+        para_run += para_len[i]
+
+
+def _kids(parent, p: int, page: _Page) -> dict:  # noqa: ANN001
+    """{tag: number of element children} of measured element number `p` when _measure did not
+    count them; fills in the children's ranks among their same-tag siblings on the way."""
+    counts: dict[str, int] = {}
+    seen = []
+    for child in parent.iterchildren(etree.Element):
+        t = _local(child.tag)
+        counts[t] = counts.get(t, 0) + 1
+        seen.append((child, t))
+    index, rank = page.index, page.rank_from_end
+    left = dict(counts)
+    for child, t in seen:
+        rank[index[child]] = left[t]  # (counted from the end)
+        left[t] -= 1
+    page.child_tags[p] = counts
+    return counts
 
 
 def _step(el, page: _Page) -> str:  # noqa: ANN001
@@ -479,9 +529,10 @@ def _step(el, page: _Page) -> str:  # noqa: ANN001
     parent = el.getparent()
     if parent is None:
         return tag
-    counts = page.child_tags.get(parent)
-    rank = page.rank_from_end.get(el)
-    if counts is not None and rank is not None:  # measured by _measure
+    p = page.index.get(parent, -1)
+    counts = page.child_tags[p] if p < 0 else page.child_tags[p] or _kids(parent, p, page)
+    rank = page.rank_from_end[page.index.get(el, -1)]
+    if counts is not None and rank:  # measured by _measure
         same = counts.get(tag, 0)
         return f"{tag}[{same - rank + 1}]" if same > 1 else tag
     indexes = page.index_of.get(parent)
@@ -501,7 +552,11 @@ def _step(el, page: _Page) -> str:  # noqa: ANN001
 
 def element_path(el, page: _Page | None = None) -> str:  # noqa: ANN001
     """`html/body/div[2]/a`: see the module docstring for the format."""
-    cache_page = page or _Page({}, {}, {}, {}, 0, 0, 0, None, 0, 0, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+    cache_page = page or _Page(
+        index={}, text_len=[0], link_len=[0], para_len=[0], offset={}, total_text=0,
+        total_para=0, total_links=0, top=None, top_start=0, top_end=0, index_of={}, path_of={},
+        region_of={}, link_count=[0], inherit={}, stats_of={}, constants={}, child_tags=[None],
+        parent_parts={}, rank_from_end=[0])
     path_of = cache_page.path_of
     pending = []
     node = el
@@ -644,9 +699,10 @@ def _names_info(el) -> _NamesInfo:  # noqa: ANN001
 
 # --- features ---------------------------------------------------------------------------------
 
-_SHARE_HREF_RE = re.compile(
-    r"share|sharer|intent/tweet|whatsapp:|pinterest\.com/pin|mailto:\?|/print", re.I
-)
+# substrings of a lowercased href that mark a share or print button (plain `in` tests: a regex
+# alternation scanned every href at every position, ~6% of the classifier's time)
+_SHARE_HREF_PARTS = ("share", "intent/tweet", "whatsapp:", "pinterest.com/pin", "mailto:?",
+                     "/print")
 _DISTANCES = (1, 2, 3, 4, 6, 8)
 _MAX_DISTANCE = max(_DISTANCES)
 _CONTAINERS = (
@@ -665,10 +721,6 @@ _CONTAINERS = (
     ("aside_el", frozenset({"aside"})),
     ("inline", _INLINE_WRAPPERS),
 )
-_CONTAINER_OF_TAG: dict[str, tuple[str, ...]] = {}
-for _name, _tags in _CONTAINERS:
-    for _tag in _tags:
-        _CONTAINER_OF_TAG[_tag] = (*_CONTAINER_OF_TAG.get(_tag, ()), f"in_{_name}")
 _RULE_POSITIONS = (Position.HEADER, Position.NAV, Position.FOOTER, Position.SIDEBAR,
                    Position.COMMENTS)
 
@@ -707,6 +759,12 @@ def _log(x: float) -> float:
 
 
 _FI = {name: k for k, name in enumerate(FEATURE_NAMES)}
+_CONTAINER_OF_TAG: dict[str, tuple[int, ...]] = {}  # tag -> indices of its in_* features
+for _name, _tags in _CONTAINERS:
+    for _tag in _tags:
+        _CONTAINER_OF_TAG[_tag] = (*_CONTAINER_OF_TAG.get(_tag, ()), _FI[f"in_{_name}"])
+_I_NAME = {name: _FI[f"name_{name}"] for name in _VOCAB_NAMES}
+_I_IN_MAIN, _I_ITEMPROP_BODY = _FI["in_main"], _FI["itemprop_body"]
 _ANC_KEYS = tuple(
     (d, _FI[f"anc{d}_para_share"], _FI[f"anc{d}_para_density"], _FI[f"anc{d}_link_density"])
     for d in _DISTANCES
@@ -748,27 +806,28 @@ _I_BLOCK_KIND = {tag: _FI[name] for tag, name in _BLOCK_KIND.items()}
 
 def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
     """The shared part of the features of the links below `parent` (`a`: one of them)."""
-    row = _ZERO_ROW.copy()
+    row = page.base_row.copy()  # the page-level features filled in
     depth, marks, block, name_hit, below_top = _inherited(parent, page) if parent is not None else (
         0, {}, a, None, 0)
     k = _I_BLOCK_KIND.get(_local(block.tag))
     if k is not None:
         row[k] = 1.0
-    bt, bl = page.text_len.get(block, 0), page.link_len.get(block, 0)
+    b = page.index.get(block, -1)
+    bt, bl = page.text_len[b], page.link_len[b]
     row[_I_BLK_TEXT] = _log(bt)
     row[_I_BLK_PLAIN] = _log(bt - bl)
     row[_I_BLK_DENSITY] = bl / bt if bt else 1.0
-    row[_I_BLK_LINKS] = _log(page.link_count.get(block, 0))
-    row[_I_BLK_PARA] = page.para_len.get(block, 0) / bt if bt else 0.0
+    row[_I_BLK_LINKS] = _log(page.link_count[b])
+    row[_I_BLK_PARA] = page.para_len[b] / bt if bt else 0.0
     if page.total_para:  # paragraphs of the page before and after the link's block
         _offset(block, page)
         before = page.para_offset.get(block, 0)
-        after = page.total_para - before - page.para_len.get(block, 0)
+        after = page.total_para - before - page.para_len[b]
         row[_I_PARA_BEFORE] = before / page.total_para
         row[_I_PARA_AFTER] = max(after, 0) / page.total_para
     link_depth = depth + 1
-    for name, at in marks.items():
-        row[_FI[name]] = 1.0 / (link_depth - at)
+    for k, at in marks.items():
+        row[k] = 1.0 / (link_depth - at)
     nearest_name = None
     if name_hit is not None:
         nearest_name = (name_hit[0], name_hit[1], link_depth - name_hit[3], name_hit[2])
@@ -799,8 +858,9 @@ def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
     if li is not None and li.getparent() is not None:
         lst = li.getparent()
         row[_I_LIST_ITEMS] = _log(_same_tag_children(lst, "li", page))
-        lt = page.text_len.get(lst, 0)
-        row[_I_LIST_DENSITY] = page.link_len.get(lst, 0) / lt if lt else 1.0
+        k = page.index.get(lst, -1)
+        lt = page.text_len[k]
+        row[_I_LIST_DENSITY] = page.link_len[k] / lt if lt else 1.0
     repeat = 0
     for el in chain[:2]:
         up = el.getparent()
@@ -808,8 +868,6 @@ def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
             break
         repeat = max(repeat, _same_tag_children(up, _local(el.tag), page) - 1)
     row[_I_DEPTH] = min(depth, 40) / 40
-    for name, value in page.constants.items():
-        row[_FI[name]] = value
     return _ParentPart(row, region, block, nearest_name, in_top, repeat)
 
 
@@ -838,7 +896,7 @@ def _link_facts(a, i: int, n: int, page: _Page) -> _LinkFacts:  # noqa: ANN001
         row[_I_SCRIPT] = float(href.startswith("javascript:"))
         row[_I_MAILTO] = float(href.startswith(("mailto:", "tel:")))
         row[_I_ABSOLUTE] = float(href.startswith(("http:", "https:", "//")))
-        row[_I_SHARE] = float(_SHARE_HREF_RE.search(href) is not None)
+        row[_I_SHARE] = float(any(part in href for part in _SHARE_HREF_PARTS))
         if href.startswith(("http:", "https:", "//")):
             row[_I_OTHER_SITE] = _other_site(href, page.site)
     prev = a.getprevious()
@@ -864,12 +922,13 @@ def _element_stats(el, page: _Page) -> tuple[float, float, float]:  # noqa: ANN0
     """(share of the page's paragraph text, paragraph-text density, link density) of `el`."""
     stats = page.stats_of.get(el)
     if stats is None:
-        t = page.text_len.get(el, 0)
-        para = page.para_len.get(el, 0)
+        i = page.index.get(el, -1)
+        t = page.text_len[i]
+        para = page.para_len[i]
         stats = (
             para / (page.total_para or 1),
             para / t if t else 0.0,
-            page.link_len.get(el, 0) / t if t else 1.0,
+            page.link_len[i] / t if t else 1.0,
         )
         page.stats_of[el] = stats
     return stats
@@ -878,7 +937,7 @@ def _element_stats(el, page: _Page) -> tuple[float, float, float]:  # noqa: ANN0
 def _inherited(el, page: _Page) -> tuple[int, dict, object, tuple | None, int]:  # noqa: ANN001
     """What `el` and its ancestors say, memoised top-down so links share the work.
 
-    (depth of el, {feature: depth of the nearest ancestor-or-self that has it}, nearest block
+    (depth of el, {feature index: depth of the nearest ancestor-or-self that has it}, nearest block
     ancestor-or-self, nearest region name hit (position, "class \"x\"", element, depth),
     2 if el is or is below the main text block, 1 if below the block's parent only, else 0).
     """
@@ -901,15 +960,15 @@ def _inherited(el, page: _Page) -> tuple[int, dict, object, tuple | None, int]: 
         tag = _local(node.tag)
         own = list(_CONTAINER_OF_TAG.get(tag, ()))
         if tag == "div" and node.get("role") == "main":
-            own.append("in_main")
+            own.append(_I_IN_MAIN)
         if tag not in ("html", "body"):
             cats, hit = _names_info(node)
             if cats:
-                own.extend(f"name_{c}" for c in cats)
+                own.extend(_I_NAME[c] for c in cats)
             if hit is not None:
                 name_hit = (hit[0], hit[1], node, depth)
             if "articlebody" in (node.get("itemprop") or "").lower():
-                own.append("itemprop_body")
+                own.append(_I_ITEMPROP_BODY)
         if own:
             marks = {**marks, **dict.fromkeys(own, depth)}
         if tag in _BLOCK_TAGS:
@@ -932,13 +991,15 @@ def _region_above(el, page: _Page) -> tuple[Position, str, object] | None:  # no
 
 def _same_tag_children(parent, tag: str, page: _Page) -> int:  # noqa: ANN001
     """How many element children of `parent` have this tag (repeated items of a list)."""
-    counts = page.child_tags.get(parent)
+    k = page.index.get(parent, -1)
+    counts = page.child_tags[k]
     if counts is None:
+        if k >= 0:
+            return _kids(parent, k, page).get(tag, 0)
         counts = {}
         for c in parent:
             t = _local(c.tag)
             counts[t] = counts.get(t, 0) + 1
-        page.child_tags[parent] = counts
     return counts.get(tag, 0)
 
 
@@ -960,7 +1021,8 @@ def _region_of_chain(chain: list, page: _Page) -> tuple[Position, str, object] |
                     mark.signal.startswith(("landmark", "role"))
                     or mark.position is Position.COMMENTS
                     or not page.total_text
-                    or (page.text_len.get(el, 0) < _WRAPPER_TEXT_SHARE * page.total_text
+                    or (page.text_len[page.index.get(el, -1)]
+                        < _WRAPPER_TEXT_SHARE * page.total_text
                         and el not in page.top_chain)
                 ):  # a name on a container with most of the text, or with the main text
                     # block, is a misnamed wrapper (`theiaStickySidebar`, `pg-rail-tall__wrapper`)
@@ -1180,13 +1242,16 @@ def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
     anchors = list(anchors)
     if not anchors:
         return []
-    if len(anchors) > MAX_MODEL_LINKS or _more_elements_than(root, MAX_MODEL_ELEMENTS):
+    if len(anchors) > MAX_MODEL_LINKS:
+        return _classify_bounded(root, anchors)
+    nodes = list(islice(root.iter(), MAX_MODEL_ELEMENTS + 1))  # counted once, kept for _measure
+    if len(nodes) > MAX_MODEL_ELEMENTS:
         return _classify_bounded(root, anchors)
     n = len(anchors)
     wanted = range(n) if only is None else sorted(k for k in set(only) if 0 <= k < n)
     if not wanted:
         return [NOT_CLASSIFIED] * n
-    page = _measure(root)
+    page = _measure(root, nodes, all_links=len(wanted) > n // 4)
     model = _shipped_model()
     out: list[PositionDecision | None] = [None] * n if only is None else [NOT_CLASSIFIED] * n
     todo = []  # links the model judges
@@ -1220,14 +1285,8 @@ def _region_decides(region: tuple[Position, str, object], page: _Page) -> bool:
         return True
     if not signal.startswith(("landmark", "role")):
         return False
-    return not page.total_text or page.text_len.get(el, 0) < _WRAPPER_TEXT_SHARE * page.total_text
-
-
-def _more_elements_than(root, cap: int) -> bool:  # noqa: ANN001
-    for k, _ in enumerate(root.iter()):
-        if k >= cap:
-            return True
-    return False
+    return (not page.total_text
+            or page.text_len[page.index.get(el, -1)] < _WRAPPER_TEXT_SHARE * page.total_text)
 
 
 def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model | None,

@@ -132,6 +132,21 @@ def test_position_fixture(case: str) -> None:
     assert got == EXPECTED[case]
 
 
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_position_only_gives_the_same_decisions(case: str) -> None:
+    """Asking about one link (`only`; then the children of only the parents on its path are
+    counted) gives it exactly its decision among all; the others are not classified."""
+    from linkcrawler.position import NOT_CLASSIFIED
+
+    full = _decide(case)
+    root = lxml.html.document_fromstring((FIXTURES / f"{case}.html").read_bytes())
+    anchors = [el for el in root.iter("a", "area") if el.get("href") is not None]
+    for k in range(len(anchors)):
+        got = classify_positions(root, anchors, only={k})
+        assert got[k] == full[k]
+        assert all(d is NOT_CLASSIFIED for i, d in enumerate(got) if i != k)
+
+
 def test_position_every_fixture_has_expectations() -> None:
     assert sorted(p.stem for p in FIXTURES.glob("*.html")) == sorted(EXPECTED)
 
