@@ -14,6 +14,14 @@ class Status(enum.StrEnum):
     UNVERIFIED = "unverified"
 
 
+class RecheckPolicy(enum.StrEnum):
+    """Which lost-looking backlinks the in-run re-check fetches once more (DESIGN §6)."""
+
+    LIVE = "live"  # those whose latest conclusive result was live: only they can raise a lost alarm
+    ALL = "all"  # every one, new and already lost included
+    NONE = "none"
+
+
 class Reason(enum.StrEnum):
     FOUND = "found"
     TARGET_CHANGED = "target_changed"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, null, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkcrawler.db import (
@@ -29,7 +29,7 @@ from linkcrawler.db import (
     storable,
     utcnow,
 )
-from linkcrawler.enums import ExpectedRel, RunState, TargetKind
+from linkcrawler.enums import ExpectedRel, RunState, Status, TargetKind
 from linkcrawler.errors import UsageError
 from linkcrawler.urls import Target
 from linkcrawler.verification import BacklinkSpec, PageJob, VerifiedResult
@@ -155,7 +155,7 @@ def count_pending(session: Session, run: Run) -> tuple[int, int]:
     return pages, backlinks
 
 
-def backlink_spec(backlink: Backlink) -> BacklinkSpec:
+def backlink_spec(backlink: Backlink, last_status: str | None = None) -> BacklinkSpec:
     return BacklinkSpec(
         id=backlink.id,
         source_url=backlink.source_url,
@@ -163,13 +163,28 @@ def backlink_spec(backlink: Backlink) -> BacklinkSpec:
         expected_anchor=backlink.expected_anchor,
         expected_rel=ExpectedRel(backlink.expected_rel) if backlink.expected_rel else None,
         expires=backlink.expires,
+        was_live=last_status == Status.LIVE,
+    )
+
+
+def _last_conclusive_status(run_id: int):  # noqa: ANN202 - a correlated scalar subquery
+    """The backlink's latest live/lost status in an earlier run (index ix_results_backlink_status_run)."""
+    return (
+        select(Result.status)
+        .where(Result.backlink_id == Backlink.id, Result.run_id < run_id,
+               Result.status.in_((Status.LIVE.value, Status.LOST.value)))
+        .order_by(Result.run_id.desc())
+        .limit(1)
+        .correlate(Backlink)
+        .scalar_subquery()
     )
 
 
 def iter_pending_jobs(sessions: sessionmaker[Session], run_id: int, batch: int = 500,
-                      after_page: int = 0) -> Iterator[PageJob]:
+                      after_page: int = 0, *, history: bool = False) -> Iterator[PageJob]:
     """Stream the pages left to fetch, each with its pending backlinks, in page id order,
     starting after page id `after_page` (so a reader interrupted by an outage can go on).
+    `history`: also say which backlinks were last seen live (BacklinkSpec.was_live).
 
     Each batch uses its own short transaction, so readers and the result writer are never
     blocked by a long-lived read, and memory stays bounded by `batch` pages.
@@ -191,16 +206,17 @@ def iter_pending_jobs(sessions: sessionmaker[Session], run_id: int, batch: int =
             )
             if not page_ids:
                 return
+            last = _last_conclusive_status(run.id) if history else null()
             rows = session.execute(
                 _pending_backlinks(run)
-                .add_columns(Page.url)
+                .add_columns(Page.url, last)
                 .join(Page, Page.id == Backlink.page_id)
                 .where(Backlink.page_id.in_(page_ids))
                 .order_by(Backlink.page_id, Backlink.id)
             ).all()
         jobs: dict[int, tuple[str, list[BacklinkSpec]]] = {}
-        for backlink, url in rows:
-            jobs.setdefault(backlink.page_id, (url, []))[1].append(backlink_spec(backlink))
+        for backlink, url, last_status in rows:
+            jobs.setdefault(backlink.page_id, (url, []))[1].append(backlink_spec(backlink, last_status))
         for page_id in page_ids:
             if page_id in jobs:
                 url, specs = jobs[page_id]

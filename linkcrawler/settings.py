@@ -69,6 +69,11 @@ LINKCRAWLER_TARGET_CACHE = 100_000
 LINKCRAWLER_META_REFRESH_MAX_DELAY = 10.0
 # A backlink that looks lost is fetched once more after this pause before it is recorded lost.
 LINKCRAWLER_RECHECK_DELAY = 5.0
+# Which lost-looking backlinks get that second look (enums.RecheckPolicy). "live": those whose
+# latest conclusive result was live, the only ones a false "lost" alarm can come from; fetching
+# pages already known lost (or never yet seen) again every night doubles their requests to the
+# sites for no alarm. "all" also re-checks new and already-lost backlinks; "none" never.
+LINKCRAWLER_RECHECK = "live"
 # How long the result writer keeps retrying a database that is down before the run aborts.
 LINKCRAWLER_DB_OUTAGE_SECONDS = 60.0
 # Progress on stderr: a live bar on a terminal, a plain line this often otherwise.

@@ -31,6 +31,7 @@ class BacklinkSpec:
     expected_anchor: str | None = None
     expected_rel: ExpectedRel | None = None
     expires: dt.date | None = None
+    was_live: bool = False  # its latest conclusive result in an earlier run was live
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 from linkcrawler import settings as defaults
 from linkcrawler.commands import mask_secrets
 from linkcrawler.db import Database, open_database
-from linkcrawler.enums import Reason, Status
+from linkcrawler.enums import Reason, RecheckPolicy, Status
 from linkcrawler.errors import FetchError, reason_for_exception
 from linkcrawler.extraction import ParsedPage
 from linkcrawler.lru import LruCache
@@ -33,6 +33,7 @@ from linkcrawler.parsing import PageParser, default_workers
 from linkcrawler.redirects import next_hop
 from linkcrawler.runs import iter_pending_jobs
 from linkcrawler.verification import (
+    BacklinkSpec,
     LinkMatch,
     PageFetch,
     PageJob,
@@ -81,6 +82,7 @@ class VerifySpider(scrapy.Spider):
         self._target_results: LruCache[str, TargetCheck] = LruCache(defaults.LINKCRAWLER_TARGET_CACHE)
         self._target_waiting: dict[str, list[_WaitingPage]] = {}
         self._delayed: set[Request] = set()
+        self.recheck = RecheckPolicy(defaults.LINKCRAWLER_RECHECK)
         self.today = dt.datetime.now(dt.UTC).date()
 
     @classmethod
@@ -101,6 +103,7 @@ class VerifySpider(scrapy.Spider):
         spider._target_results.limit = max(1, settings.getint("LINKCRAWLER_TARGET_CACHE"))
         spider.meta_refresh_max_delay = settings.getfloat("LINKCRAWLER_META_REFRESH_MAX_DELAY")
         spider.recheck_delay = settings.getfloat("LINKCRAWLER_RECHECK_DELAY")
+        spider.recheck = RecheckPolicy(settings.get("LINKCRAWLER_RECHECK"))
         spider.outage_seconds = settings.getfloat("LINKCRAWLER_DB_OUTAGE_SECONDS")
         spider.max_attempts = settings.getint("LINKCRAWLER_MAX_ATTEMPTS")
         workers = settings.get("LINKCRAWLER_PARSE_WORKERS")
@@ -121,7 +124,8 @@ class VerifySpider(scrapy.Spider):
         last_page, outage_since = 0, None
         while True:
             try:
-                for job in iter_pending_jobs(self.database.sessions, self.run_id, after_page=last_page):
+                for job in iter_pending_jobs(self.database.sessions, self.run_id, after_page=last_page,
+                                             history=self.recheck is RecheckPolicy.LIVE):
                     outage_since = None
                     # Read from the database only as fast as the crawl drains: a million
                     # backlinks never sit in memory at once.
@@ -275,14 +279,15 @@ class VerifySpider(scrapy.Spider):
     def _assess_links(self, job: PageJob, fetch: PageFetch, parsed: ParsedPage,
                       request: Request) -> list[Any]:
         matches = {spec.id: matching_links(spec.target, parsed.links, parsed.info) for spec in job.backlinks}
-        missing = [spec for spec in job.backlinks if not matches[spec.id]]
+        again = [] if request.meta.get("lc_recheck") else [
+            spec for spec in job.backlinks if not matches[spec.id] and self._rechecks(spec)]
         out: list[Any] = []
-        if missing and not request.meta.get("lc_recheck"):
+        if again:
             # Looks lost: look once more after a pause before recording it, so a CDN flap or
             # a deploy in progress does not raise a false alarm.
-            out += self._later(self.page_request(PageJob(job.page_id, job.url, tuple(missing)),
+            out += self._later(self.page_request(PageJob(job.page_id, job.url, tuple(again)),
                                                  recheck=True), self.recheck_delay)
-            job = PageJob(job.page_id, job.url, tuple(s for s in job.backlinks if matches[s.id]))
+            job = PageJob(job.page_id, job.url, tuple(s for s in job.backlinks if s not in again))
             if not job.backlinks:
                 return out
         waiting = _WaitingPage(job, fetch, parsed, matches)
@@ -313,10 +318,22 @@ class VerifySpider(scrapy.Spider):
     def _conclude(self, job: PageJob, reason: Reason, detail: str, fetch: PageFetch,
                   request: Request | None = None, page: dict[str, Any] | None = None) -> list[Any]:
         # Retried failures are confirmed already; other lost-looking outcomes get one re-check.
+        again = []
         if (reason.status is Status.LOST and request is not None
                 and not request.meta.get("lc_recheck") and fetch.attempts <= 1):
-            return self._later(self.page_request(job, recheck=True), self.recheck_delay)
-        return [failed_result(spec, reason, detail, fetch, self.today, page) for spec in job.backlinks]
+            again = [spec for spec in job.backlinks if self._rechecks(spec)]
+        out: list[Any] = [failed_result(spec, reason, detail, fetch, self.today, page)
+                          for spec in job.backlinks if spec not in again]
+        if again:
+            out += self._later(self.page_request(PageJob(job.page_id, job.url, tuple(again)), recheck=True),
+                               self.recheck_delay)
+        return out
+
+    def _rechecks(self, spec: BacklinkSpec) -> bool:
+        """Whether a lost-looking backlink gets the in-run second look (LINKCRAWLER_RECHECK)."""
+        if self.recheck is RecheckPolicy.LIVE:
+            return spec.was_live
+        return self.recheck is RecheckPolicy.ALL
 
     def page_failed(self, failure: Failure) -> list[Any]:
         request: Request = failure.request  # type: ignore[attr-defined]

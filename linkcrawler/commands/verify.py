@@ -8,7 +8,7 @@ from typing import Any
 
 from linkcrawler.commands import open_db
 from linkcrawler.commands._crawl_options import add_crawl_arguments, settings_from_args
-from linkcrawler.enums import ExitStatus, RunState, Status
+from linkcrawler.enums import ExitStatus, RecheckPolicy, RunState, Status
 
 NAME = "verify"
 ORDER = 20
@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="for --fail-on and --notify: lost only after N consecutive conclusive misses")
     parser.add_argument("--recheck-delay", type=float, default=None, metavar="SECONDS",
                         help="pause before re-checking a link that looks lost (default 5)")
+    parser.add_argument("--recheck", choices=[p.value for p in RecheckPolicy], default=None,
+                        help="which lost-looking links get that re-check: live = those last seen live, "
+                             "the only ones that can raise a lost alarm (default); all; none")
     parser.add_argument("--no-progress", action="store_true", help="no progress output on stderr")
     add_crawl_arguments(parser)
 
@@ -53,6 +56,12 @@ def run(args: argparse.Namespace) -> ExitStatus:
     from spiders.verify import VerifySpider
 
     overrides = settings_from_args(args)
+    if args.recheck is not None:
+        overrides["LINKCRAWLER_RECHECK"] = args.recheck
+    recheck = overrides.get("LINKCRAWLER_RECHECK")
+    if recheck is not None and recheck not in {p.value for p in RecheckPolicy}:
+        raise UsageError(f"LINKCRAWLER_RECHECK={recheck!r}: expected one of "
+                         f"{', '.join(p.value for p in RecheckPolicy)}")
     database = open_db(args)
     with database.sessions.begin() as session:
         busy = active_run(session)
