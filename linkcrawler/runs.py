@@ -155,7 +155,7 @@ def count_pending(session: Session, run: Run) -> tuple[int, int]:
     return pages, backlinks
 
 
-def backlink_spec(backlink: Backlink, last_status: str | None = None) -> BacklinkSpec:
+def backlink_spec(backlink: Backlink, was_live: bool = False) -> BacklinkSpec:
     return BacklinkSpec(
         id=backlink.id,
         source_url=backlink.source_url,
@@ -163,18 +163,16 @@ def backlink_spec(backlink: Backlink, last_status: str | None = None) -> Backlin
         expected_anchor=backlink.expected_anchor,
         expected_rel=ExpectedRel(backlink.expected_rel) if backlink.expected_rel else None,
         expires=backlink.expires,
-        was_live=last_status == Status.LIVE,
+        was_live=was_live,
     )
 
 
-def _last_conclusive_status(run_id: int):  # noqa: ANN202 - a correlated scalar subquery
-    """The backlink's latest live/lost status in an earlier run (index ix_results_backlink_status_run)."""
+def _latest_run_with(status: Status, before_run: int):  # noqa: ANN202 - a correlated scalar subquery
+    """The backlink's latest earlier run with a result of `status`: one seek in the index
+    ix_results_backlink_status_run, however long the history."""
     return (
-        select(Result.status)
-        .where(Result.backlink_id == Backlink.id, Result.run_id < run_id,
-               Result.status.in_((Status.LIVE.value, Status.LOST.value)))
-        .order_by(Result.run_id.desc())
-        .limit(1)
+        select(func.max(Result.run_id))
+        .where(Result.backlink_id == Backlink.id, Result.status == status.value, Result.run_id < before_run)
         .correlate(Backlink)
         .scalar_subquery()
     )
@@ -206,17 +204,19 @@ def iter_pending_jobs(sessions: sessionmaker[Session], run_id: int, batch: int =
             )
             if not page_ids:
                 return
-            last = _last_conclusive_status(run.id) if history else null()
+            live, lost = ((_latest_run_with(Status.LIVE, run.id), _latest_run_with(Status.LOST, run.id))
+                          if history else (null(), null()))
             rows = session.execute(
                 _pending_backlinks(run)
-                .add_columns(Page.url, last)
+                .add_columns(Page.url, live, lost)
                 .join(Page, Page.id == Backlink.page_id)
                 .where(Backlink.page_id.in_(page_ids))
                 .order_by(Backlink.page_id, Backlink.id)
             ).all()
         jobs: dict[int, tuple[str, list[BacklinkSpec]]] = {}
-        for backlink, url, last_status in rows:
-            jobs.setdefault(backlink.page_id, (url, []))[1].append(backlink_spec(backlink, last_status))
+        for backlink, url, live_run, lost_run in rows:
+            was_live = live_run is not None and (lost_run is None or live_run > lost_run)
+            jobs.setdefault(backlink.page_id, (url, []))[1].append(backlink_spec(backlink, was_live))
         for page_id in page_ids:
             if page_id in jobs:
                 url, specs = jobs[page_id]

@@ -54,8 +54,9 @@ def night(server: LoopbackServer, db: str, pages: dict, which: int, *extra: str)
     return {f"/{k}": v for k, v in got.items()}, fetches
 
 
-def two_nights(tmp_path: Path, *second_night_args: str, first_night_args: tuple[str, ...] = ()) -> list:
-    db = f"sqlite:///{tmp_path / 'lc.db'}"
+def two_nights(tmp_path: Path, *second_night_args: str, first_night_args: tuple[str, ...] = (),
+               db: str | None = None) -> list:
+    db = db or f"sqlite:///{tmp_path / 'lc.db'}"
     with LoopbackServer() as server:
         server.route(TARGET, "/", Reply(200, "home"))
         import_backlinks(db, [(server.url("a.test", p), TARGET) for p in PAGES], tmp_path)
@@ -63,8 +64,8 @@ def two_nights(tmp_path: Path, *second_night_args: str, first_night_args: tuple[
         return [night(server, db, pages, 0, *first_night_args), night(server, db, pages, 1, *second_night_args)]
 
 
-def test_only_links_last_seen_live_get_a_second_look(tmp_path: Path) -> None:
-    (first, first_fetches), (second, second_fetches) = two_nights(tmp_path)
+def test_only_links_last_seen_live_get_a_second_look(tmp_path: Path, db_url: str) -> None:
+    (first, first_fetches), (second, second_fetches) = two_nights(tmp_path, db=db_url)
     assert first == {
         "/steady": ("live", "found"), "/flap": ("live", "found"), "/removed": ("live", "found"),
         "/gone": ("live", "found"), "/lost-long-ago": ("lost", "link_removed"),
