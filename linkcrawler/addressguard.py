@@ -70,6 +70,10 @@ def why_refused(ip: IPAddress) -> str | None:
     return None
 
 
+# Every ASCII character ipaddress or int() (the parts below) can accept in an address.
+_NUMERIC_HOST_CHARS = frozenset("0123456789abcdefox.:+-_ \t\n\r\x0b\x0c")
+
+
 def parse_ip_literal(host: str) -> IPAddress | None:
     """The address a URL host spells, in any form resolvers accept; None for a name.
 
@@ -79,8 +83,11 @@ def parse_ip_literal(host: str) -> IPAddress | None:
     host = host.strip().lower().strip("[]")
     if not host:
         return None
+    address = host.split("%", 1)[0]
+    if address.isascii() and not _NUMERIC_HOST_CHARS.issuperset(address):
+        return None  # a letter past "f" (or the like): no parse below can succeed; hot path
     try:
-        return ipaddress.ip_address(host.split("%", 1)[0])
+        return ipaddress.ip_address(address)
     except ValueError:
         pass
     parts = host[:-1].split(".") if host.endswith(".") else host.split(".")
@@ -98,6 +105,8 @@ def parse_ip_literal(host: str) -> IPAddress | None:
         except ValueError:
             return None
     *head, last = numbers
+    if any(n < 0 for n in numbers):  # int() takes "-1"; no address parser does
+        return None
     if any(n > 255 for n in head) or last >= 256 ** (5 - len(numbers)):
         return None
     value = last

@@ -42,7 +42,8 @@ def test_ip_literals_in_any_spelling(host: str, address: str) -> None:
     assert parsed is not None and str(parsed).split("%")[0] == address
 
 
-@pytest.mark.parametrize("host", ["example.com", "1.2.3.4.5", "256.1.1.1", "0x", "09.1.1.1", "a.1", ""])
+@pytest.mark.parametrize("host", ["example.com", "1.2.3.4.5", "256.1.1.1", "0x", "09.1.1.1", "a.1", "",
+                                  "cafe.de", "-20", "1.-2.3.4", "www.site1.test"])
 def test_names_are_not_ip_literals(host: str) -> None:
     assert parse_ip_literal(host) is None or host == "0x"
 
