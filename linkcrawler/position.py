@@ -56,9 +56,9 @@ import json
 import math
 import re
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from itertools import islice
 from operator import attrgetter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -294,7 +294,8 @@ class _Page:
     inherit: dict  # element -> what it inherits from its ancestors (see _inherited)
     stats_of: dict  # element -> _element_stats
     constants: dict  # page-level features, the same for every link
-    child_tags: list  # {tag: number of element children with it}, None without children
+    child_tags: list  # {tag: number of element children with it}; None: none, or not counted
+    # yet (see _kids)
     parent_parts: dict  # element -> _ParentPart of the links directly below it
     rank_from_end: list  # rank among its same-tag siblings, the last one being 1 (root: 0)
     site: str = ""  # the page's own host (canonical or og:url), without www.; "" if unknown
@@ -314,14 +315,14 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
     order = list(root.iter()) if nodes is None else nodes
     tags = list(map(_LOCAL_CACHE.get, map(_TAG_OF, order)))  # map(): no bytecode per element
     if None in tags:
-        tags = [tag if tag is not None else _local(el.tag) for el, tag in zip(order, tags)]
+        tags = [tag if tag is not None else _local(el.tag)
+                for el, tag in zip(order, tags, strict=True)]
     if "" in tags:  # comments, processing instructions, entities: elements only
         order = [el for el, tag in zip(order, tags, strict=True) if tag]
         tags = [tag for tag in tags if tag]
     n = len(order)
-    # Per-element measurements live in lists indexed by document order (list indexing is far
-    # cheaper than dicts keyed by element proxies); the dicts of _Page are made from them at
-    # the end, in C (dict(zip(...))).
+    # Per-element measurements live in lists by element number (document order): list
+    # indexing is far cheaper than dicts keyed by element proxies. _Page keeps the lists.
     index = dict(zip(order, range(n)))
     parents = list(map(index.get, map(_PARENT_OF, order)))  # None: no parent measured
     text = [0] * n
