@@ -56,9 +56,9 @@ import json
 import math
 import re
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from itertools import islice
 from operator import attrgetter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -294,7 +294,8 @@ class _Page:
     inherit: dict  # element -> what it inherits from its ancestors (see _inherited)
     stats_of: dict  # element -> _element_stats
     constants: dict  # page-level features, the same for every link
-    child_tags: list  # {tag: number of element children with it}, None without children
+    child_tags: list  # {tag: number of element children with it}; None: none, or not counted
+    # yet (see _kids)
     parent_parts: dict  # element -> _ParentPart of the links directly below it
     rank_from_end: list  # rank among its same-tag siblings, the last one being 1 (root: 0)
     site: str = ""  # the page's own host (canonical or og:url), without www.; "" if unknown
@@ -314,14 +315,14 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
     order = list(root.iter()) if nodes is None else nodes
     tags = list(map(_LOCAL_CACHE.get, map(_TAG_OF, order)))  # map(): no bytecode per element
     if None in tags:
-        tags = [tag if tag is not None else _local(el.tag) for el, tag in zip(order, tags)]
+        tags = [tag if tag is not None else _local(el.tag)
+                for el, tag in zip(order, tags, strict=True)]
     if "" in tags:  # comments, processing instructions, entities: elements only
         order = [el for el, tag in zip(order, tags, strict=True) if tag]
         tags = [tag for tag in tags if tag]
     n = len(order)
-    # Per-element measurements live in lists indexed by document order (list indexing is far
-    # cheaper than dicts keyed by element proxies); the dicts of _Page are made from them at
-    # the end, in C (dict(zip(...))).
+    # Per-element measurements live in lists by element number (document order): list
+    # indexing is far cheaper than dicts keyed by element proxies. _Page keeps the lists.
     index = dict(zip(order, range(n)))
     parents = list(map(index.get, map(_PARENT_OF, order)))  # None: no parent measured
     text = [0] * n
@@ -738,7 +739,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "in_top", "in_top_parent", "before_top", "after_top", "top_link_density", "top_para_share",
     "para_before", "para_after",
     "list_items", "list_link_density", "repeat_siblings",
-    "rel_index", "rel_offset", "depth",
+    "depth",
     "page_link_density",
 )
 _ZERO_FEATURES = dict.fromkeys(FEATURE_NAMES, 0.0)
@@ -771,12 +772,11 @@ _ANC_KEYS = tuple(
 )
 _RULE_KEY = {p: _FI[f"rule_{p.value}"] for p in _RULE_POSITIONS}
 (_I_ANCHOR_LEN, _I_ANCHOR_WORDS, _I_HAS_IMG, _I_FRAGMENT, _I_SCRIPT, _I_MAILTO, _I_ABSOLUTE,
- _I_SHARE, _I_OTHER_SITE, _I_BEFORE, _I_AFTER, _I_AFTER_LOWER, _I_BEFORE_TOP, _I_AFTER_TOP, _I_REPEAT,
- _I_REL_INDEX, _I_REL_OFFSET) = (_FI[k] for k in (
+ _I_SHARE, _I_OTHER_SITE, _I_BEFORE, _I_AFTER, _I_AFTER_LOWER, _I_BEFORE_TOP, _I_AFTER_TOP,
+ _I_REPEAT) = (_FI[k] for k in (
     "anchor_len", "anchor_words", "has_img", "href_fragment", "href_script", "href_mailto",
     "href_absolute", "href_share", "href_other_site", "before_len", "after_len", "after_lower",
-    "before_top",
-    "after_top", "repeat_siblings", "rel_index", "rel_offset"))
+    "before_top", "after_top", "repeat_siblings"))
 
 
 @dataclass(slots=True)  # not frozen: built per link, frozen __init__ costs ~1 us
@@ -871,7 +871,7 @@ def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
     return _ParentPart(row, region, block, nearest_name, in_top, repeat)
 
 
-def _link_facts(a, i: int, n: int, page: _Page) -> _LinkFacts:  # noqa: ANN001
+def _link_facts(a, page: _Page) -> _LinkFacts:  # noqa: ANN001
     parent = a.getparent()
     shared = page.parent_parts.get(parent) if parent is not None else None
     if shared is None:
@@ -913,8 +913,6 @@ def _link_facts(a, i: int, n: int, page: _Page) -> _LinkFacts:  # noqa: ANN001
     if parent is not None:
         repeat = max(repeat, _same_tag_children(parent, tag, page) - 1)
     row[_I_REPEAT] = _log(repeat)
-    row[_I_REL_INDEX] = i / n if n else 0.0
-    row[_I_REL_OFFSET] = off / page.total_text if page.total_text else 0.0
     return _LinkFacts(row, shared.region, shared.block, shared.nearest_name)
 
 
@@ -1035,8 +1033,7 @@ def _region_of_chain(chain: list, page: _Page) -> tuple[Position, str, object] |
 def page_features(root, anchors: Sequence) -> list[tuple[float, ...]]:  # noqa: ANN001
     """Feature vectors of the links (FEATURE_NAMES order); used to train the model."""
     page = _measure(root)
-    n = len(anchors)
-    return [tuple(_link_facts(a, i, n, page).features) for i, a in enumerate(anchors)]
+    return [tuple(_link_facts(a, page).features) for a in anchors]
 
 
 # --- the learned model ------------------------------------------------------------------------
@@ -1266,7 +1263,7 @@ def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
             todo.append(k)
     for start in range(0, len(todo), _CHUNK):
         chunk = todo[start:start + _CHUNK]
-        facts = [_link_facts(anchors[k], k, n, page) for k in chunk]
+        facts = [_link_facts(anchors[k], page) for k in chunk]
         probs = model.probabilities([fa.features for fa in facts]) if model else None
         decided: list[PositionDecision] = []
         _decide_chunk([anchors[k] for k in chunk], facts, probs, model, page, decided)
