@@ -835,8 +835,7 @@ class _Above:
     def of(cls, el) -> _Above:  # noqa: ANN001
         hide_depth = unrendered = 0
         vis_hidden = False
-        namespace = "html"
-        for node in reversed(tuple(el.iterancestors())):
+        for node in reversed(tuple(el.iterancestors())):  # outermost first: the nearest decides
             tag = node.tag
             flags = _own_visibility(node, tag)
             if flags & _Visibility.HIDES:
@@ -846,8 +845,7 @@ class _Above:
             elif flags & _Visibility.SHOWS:
                 vis_hidden = False
             unrendered += tag in _UNRENDERED_TAGS
-            namespace = _NAMESPACE_SWITCH.get((namespace, tag), namespace)
-        return cls(hide_depth, vis_hidden, unrendered, namespace)
+        return cls(hide_depth, vis_hidden, unrendered, _namespace_of(el))
 
 
 _TOP = _Above()

@@ -27,6 +27,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from linkcrawler import settings as defaults
 from linkcrawler.extraction import ParsedPage, parse_page
 from linkcrawler.urls import Target
 from linkcrawler.verification import hosts_outside, may_link_to
@@ -134,7 +135,7 @@ class PageParser:
     `backlog` of them: then this process parses it, rather than leave its own core idle.
     """
 
-    def __init__(self, workers: int, backlog: int = 16) -> None:
+    def __init__(self, workers: int, backlog: int = defaults.LINKCRAWLER_PARSE_BACKLOG) -> None:
         self.workers = workers
         self.backlog = backlog
         self._pool: list[_Worker] = []
