@@ -4,9 +4,13 @@ bytes, write one JSON line. No robots.txt, no pacing, no parsing, no database: t
 framework's own ceiling on this machine.
 
     python bench/reference_scrapy.py BACKLINKS.csv OUT.jsonl --connect 127.0.0.1:PORT [--concurrency 32]
+    python bench/reference_scrapy.py BACKLINKS.csv OUT.jsonl --resolve-to 127.0.0.1 [--concurrency 32]
 
-BACKLINKS.csv has the columns source_url,target_url. Every request goes to --connect with the
-page's own Host header (so no DNS is involved); redirects are followed (Scrapy's default).
+BACKLINKS.csv has the columns source_url,target_url. Redirects are followed (Scrapy's default).
+With --connect, every request goes to that one address with the page's own Host header: no
+DNS, and Scrapy treats all pages as one site (one download slot, one connection pool for all).
+With --resolve-to, each page is fetched from its own URL, as any real crawl must, every host
+name resolving at once to ADDR (a warm DNS cache): one slot and connections per site.
 """
 
 from __future__ import annotations
@@ -19,12 +23,23 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import CrawlerProcess
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet import defer
+
+
+class ResolveToResolver(CachingThreadedResolver):
+    """Every name is RESOLVE_TO (answered like a DNS cache hit)."""
+
+    address = "127.0.0.1"
+
+    def getHostByName(self, name: str, timeout=()):  # noqa: ANN001, ANN201, N802
+        return defer.succeed(self.address)
 
 
 class BodySearchSpider(scrapy.Spider):
     name = "reference"
 
-    def __init__(self, rows: str, out: str, connect: str, **kwargs):  # noqa: ANN003
+    def __init__(self, rows: str, out: str, connect: str | None, **kwargs):  # noqa: ANN003
         super().__init__(**kwargs)
         self.rows_path, self.connect = rows, connect
         self.out = open(out, "w")  # noqa: SIM115 - closed in closed()
@@ -32,11 +47,14 @@ class BodySearchSpider(scrapy.Spider):
     async def start(self):  # noqa: ANN201
         with open(self.rows_path, newline="") as f:
             for row in csv.DictReader(f):
+                kwargs = {"cb_kwargs": {"source": row["source_url"], "target": row["target_url"]},
+                          "dont_filter": True, "errback": self.failed}
+                if self.connect is None:
+                    yield scrapy.Request(row["source_url"], **kwargs)
+                    continue
                 parts = urlsplit(row["source_url"])
                 url = f"http://{self.connect}{parts.path}" + (f"?{parts.query}" if parts.query else "")
-                yield scrapy.Request(url, headers={"Host": parts.netloc}, dont_filter=True,
-                                     cb_kwargs={"source": row["source_url"], "target": row["target_url"]},
-                                     errback=self.failed)
+                yield scrapy.Request(url, headers={"Host": parts.netloc}, **kwargs)
 
     def parse(self, response, source: str, target: str):  # noqa: ANN001, ANN201
         present = response.status == 200 and target.encode() in response.body
@@ -57,10 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("rows")
     ap.add_argument("out")
-    ap.add_argument("--connect", required=True, help="ADDR:PORT every request is sent to")
+    how = ap.add_mutually_exclusive_group(required=True)
+    how.add_argument("--connect", help="ADDR:PORT every request is sent to, with the page's Host header")
+    how.add_argument("--resolve-to", metavar="ADDR", help="fetch each page from its URL, every name resolving to ADDR")
     ap.add_argument("--concurrency", type=int, default=32)
     args = ap.parse_args(argv)
+    resolver = {}
+    if args.resolve_to:
+        ResolveToResolver.address = args.resolve_to
+        resolver = {"TWISTED_DNS_RESOLVER": f"{__name__}.ResolveToResolver"}
     process = CrawlerProcess({
+        **resolver,
         "CONCURRENT_REQUESTS": args.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": args.concurrency,
         "DOWNLOAD_DELAY": 0,

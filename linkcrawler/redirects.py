@@ -60,7 +60,7 @@ def next_hop(request: Request, location: str, status: int, *, max_redirects: int
     meta["lc_hops"] = hops
     # A new hop starts with a fresh retry budget.
     meta.pop("lc_attempts", None)
-    for key in ("download_slot", "lc_slot"):
+    for key in ("download_slot", "lc_slot", "lc_bytes_seen"):
         meta.pop(key, None)
     # HEAD stays HEAD (a status check must not turn into a download); anything else is
     # re-requested with GET, the way browsers follow 301/302/303 (we never send bodies).

@@ -43,13 +43,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from protego import Protego
-from scrapy import Request, signals
-from scrapy.exceptions import StopDownload
+from scrapy import Request
 
 from linkcrawler.enums import Reason
 from linkcrawler.lru import LruCache
 from linkcrawler.errors import FetchError, reason_for_exception
 from linkcrawler.scheduler import Pacer, origin_of
+from linkcrawler.sizelimit import READ_LIMIT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -146,7 +146,6 @@ class RobotsTxtMiddleware:
             max_redirects=settings.getint("LINKCRAWLER_ROBOTS_MAX_REDIRECTS"),
             cache_origins=settings.getint("LINKCRAWLER_ROBOTS_CACHE_ORIGINS"),
         )
-        crawler.signals.connect(mw._on_bytes, signal=signals.bytes_received)
         crawler.lc_robots = mw  # type: ignore[attr-defined]
         return mw
 
@@ -227,6 +226,9 @@ class RobotsTxtMiddleware:
                 "lc_robots_origin": origin,
                 "lc_robots_waiting": request,
                 "lc_max_redirects": self.max_redirects,
+                # Enough read past this: RFC 9309 asks for at least 500 KiB; the rest is never
+                # parsed (the size-limit middleware stops the download there, quietly).
+                READ_LIMIT: self.max_bytes + 1,
                 "dont_retry": True,
                 "handle_httpstatus_all": True,
             },
@@ -306,12 +308,3 @@ class RobotsTxtMiddleware:
         # dropped them by the time it comes back: every robots.txt fetch moves one page on.
         waiting.meta["lc_robots_rules"] = rules
         return waiting
-
-    def _on_bytes(self, data: bytes, request: Request, spider: object = None) -> None:
-        if request.meta.get("lc_kind") != "robots":
-            return
-        seen = request.meta.get("lc_robots_bytes", 0) + len(data)
-        request.meta["lc_robots_bytes"] = seen
-        if seen > self.max_bytes + 1:
-            # Enough read: RFC 9309 asks for at least 500 KiB; the rest is never parsed.
-            raise StopDownload(fail=False)

@@ -363,8 +363,16 @@ _CHALLENGE_MARKERS = (
 
 def is_bot_challenge(status: int, headers: Mapping[bytes, bytes], body: bytes) -> bool:
     """True when the response is a bot challenge or block page rather than the page itself."""
-    if headers.get(b"cf-mitigated", b"").lower() == b"challenge":
-        return True
+    return challenge_in_headers(headers) or challenge_in_body(status, body)
+
+
+def challenge_in_headers(headers: Mapping[bytes, bytes]) -> bool:
+    """The response says it is a challenge (`headers` with lower-case names)."""
+    return headers.get(b"cf-mitigated", b"").lower() == b"challenge"
+
+
+def challenge_in_body(status: int, body: bytes) -> bool:
+    """The start of the body is a known challenge or block page."""
     if status not in (200, 403, 429, 503) or len(body) > 256 * 1024:
         return False
     head = body[:16384].lower()

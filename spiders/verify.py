@@ -17,7 +17,7 @@ from typing import Any
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, StopDownload
+from scrapy.exceptions import DontCloseSpider
 from sqlalchemy.exc import DBAPIError, OperationalError
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
@@ -32,6 +32,7 @@ from linkcrawler.lru import LruCache
 from linkcrawler.parsing import PageParser, default_workers
 from linkcrawler.redirects import next_hop
 from linkcrawler.runs import iter_pending_jobs
+from linkcrawler.sizelimit import READ_LIMIT
 from linkcrawler.verification import (
     BacklinkSpec,
     LinkMatch,
@@ -40,8 +41,9 @@ from linkcrawler.verification import (
     TargetCheck,
     VerifiedResult,
     assess_page,
+    challenge_in_body,
+    challenge_in_headers,
     failed_result,
-    is_bot_challenge,
     matching_links,
     reason_for_status,
     target_urls_to_check,
@@ -107,12 +109,12 @@ class VerifySpider(scrapy.Spider):
         spider.outage_seconds = settings.getfloat("LINKCRAWLER_DB_OUTAGE_SECONDS")
         spider.max_attempts = settings.getint("LINKCRAWLER_MAX_ATTEMPTS")
         workers = settings.get("LINKCRAWLER_PARSE_WORKERS")
-        spider.parser = PageParser(default_workers() if workers is None else int(workers),
-                                   settings.getint("LINKCRAWLER_PARSE_BACKLOG"))
+        spider.parser = PageParser(
+            default_workers() if workers is None else int(workers), settings.getint("LINKCRAWLER_PARSE_BACKLOG"),
+            settings.getint("LINKCRAWLER_GC_YOUNG_THRESHOLD") if settings.getbool("LINKCRAWLER_GC_FREEZE") else None)
         crawler.signals.connect(spider.parser.close, signal=signals.spider_closed)
         spider.max_redirects = settings.getint("LINKCRAWLER_MAX_REDIRECTS")
         crawler.signals.connect(spider._keep_open, signal=signals.spider_idle)
-        crawler.signals.connect(spider._stop_target_body, signal=signals.headers_received)
         return spider
 
     # --- requests ---------------------------------------------------------------------------
@@ -161,13 +163,9 @@ class VerifySpider(scrapy.Spider):
             callback=self.target_checked,
             errback=self.target_failed,
             dont_filter=True,
-            meta={"lc_kind": "target", "lc_target_url": url},
+            # The status and headers are the answer: the body is not downloaded.
+            meta={"lc_kind": "target", "lc_target_url": url, READ_LIMIT: 0},
         )
-
-    def _stop_target_body(self, headers: Any, body_length: int, request: Request, spider: Any) -> None:
-        # A target check needs the status and headers only: do not download its body.
-        if request.meta.get("lc_kind") == "target":
-            raise StopDownload(fail=False)
 
     def _keep_open(self, spider: Any) -> None:
         if self._delayed or self._target_waiting:
@@ -213,7 +211,10 @@ class VerifySpider(scrapy.Spider):
                 [v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")],
                 # Only links to the targets' sites are reported: classify just those.
                 [spec.target for spec in job.backlinks],
+                response.status,
             )
+            if parsed is None:
+                return self._challenged(job, response, fetch)
             refresh = self._meta_refresh(response, parsed)
             if refresh is not None:
                 return refresh
@@ -224,8 +225,10 @@ class VerifySpider(scrapy.Spider):
 
     def _assess_response(self, job: PageJob, response: Response, fetch: PageFetch) -> list[Any] | None:
         """The results decided by the response alone (status, challenge, type); None: parse it."""
-        if is_bot_challenge(response.status, _lower_headers(response), response.body):
-            return self._conclude(job, Reason.BLOCKED, f"HTTP {response.status}: a bot challenge page", fetch)
+        # A 2xx body is scanned for challenge markers by the parser (read_page), off this process.
+        if challenge_in_headers(_lower_headers(response)) or (
+                not 200 <= response.status < 300 and challenge_in_body(response.status, response.body)):
+            return self._challenged(job, response, fetch)
         reason = reason_for_status(response.status)
         if reason is Reason.PAGE_ERROR and response.status >= 500 and not self._site_answered(response):
             # A site failing on every request is down, not proof the link is gone: trust
@@ -249,6 +252,9 @@ class VerifySpider(scrapy.Spider):
         if mime and mime not in HTML_TYPES:
             return self._conclude(job, Reason.NOT_HTML, f"Content-Type is {mime}", fetch)
         return None
+
+    def _challenged(self, job: PageJob, response: Response, fetch: PageFetch) -> list[Any]:
+        return self._conclude(job, Reason.BLOCKED, f"HTTP {response.status}: a bot challenge page", fetch)
 
     def _waiting_in_site(self, response: Response) -> int:
         pacer = getattr(self.crawler, "lc_pacer", None)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from linkcrawler.extraction import parse_page
-from linkcrawler.parsing import PageParser, ParseWorkerDied, parse_for_targets
+from linkcrawler.parsing import PageParser, ParseWorkerDied, parse_for_targets, read_page
 from linkcrawler.urls import parse_target
 from linkcrawler.verification import may_link_to
 
@@ -152,3 +152,21 @@ def test_hrefs_that_only_look_plain_get_the_full_treatment() -> None:
         ("relative", "https://shop.example/store/beans?x=1"),
         ("relative after a late base", "https://shop.example/store/late-base-applies"),
     ]
+
+
+def test_a_bot_challenge_body_is_not_parsed_in_a_worker_or_here() -> None:
+    page = (FIXTURES / "bot_challenge_page.html").read_bytes()
+
+    async def main() -> list:
+        parser = PageParser(workers=1, backlog=100)
+        try:
+            in_worker = await parser.parse(page, URL, "text/html", (), TARGETS, 200)
+            parser.backlog = 0  # the next page is parsed in this process
+            here = await parser.parse(page, URL, "text/html", (), TARGETS, 200)
+            return [in_worker, here, parser.worker_pages, parser.inline_pages]
+        finally:
+            parser.close()
+
+    assert asyncio.run(main()) == [None, None, 1, 1]
+    # Only statuses a challenge comes with count: a 2xx other than 200 is the page itself.
+    assert read_page(page, URL, "text/html", (), TARGETS, 203) == parse_for_targets(page, URL, "text/html", (), TARGETS)

@@ -75,6 +75,11 @@ def test_sec6_negative_control_telnet_console_listens() -> None:
     assert sockets_while_crawling({"TELNETCONSOLE_ENABLED": True}) != []
 
 
+def test_sec6_remote_control_cannot_be_turned_on() -> None:
+    # Not even listed among the extensions: the setting alone opens nothing.
+    assert sockets_while_crawling({"REMOTE_CONTROL_ENABLED": True}) == []
+
+
 def test_max_page_bytes_gives_too_large_without_retry() -> None:
     with LoopbackServer() as server:
         server.route("*", "/robots.txt", Reply(404))
