@@ -124,6 +124,11 @@ _WORDS: dict[Position, frozenset[str]] = {
     }),
 }
 _WORD_POSITION: dict[str, Position] = {w: p for p, ws in _WORDS.items() for w in ws}
+# Words starting like "comment" that name no thread: a state of the post (`post commented`,
+# seen on <article> elements that hold the whole story) or an opinion piece and its author.
+_NOT_THREAD_WORDS = frozenset({
+    "commented", "commentary", "commentaries", "commentator", "commentators",
+})
 
 # Words that make a name describe a layout or a state, not a region: `content-with-sidebar`,
 # `has-sidebar`, `no-sidebar`, `l-sidebar-fixed` (SMACSS layout prefix); and names of single
@@ -196,7 +201,7 @@ def _name_position_uncached(name: str) -> Position | None:
     first_region = -1
     for i, w in enumerate(words):
         pos = _WORD_POSITION.get(w)
-        if pos is None and w.startswith("comment") and w != "commentary":
+        if pos is None and w.startswith("comment") and w not in _NOT_THREAD_WORDS:
             pos = Position.COMMENTS  # commentlist, commentsarea, commentform, ...
         if pos is not None and found is None:
             found, first_region = pos, i

@@ -60,6 +60,14 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (B, "html/body/div[1]/p[1]/a"),
         (C, "html/body/div[2]/noscript/a"),
     ],
+    # `commented` on the <article> is a state of the post, not a thread; a commentator is an
+    # author; the thread after the article is still one
+    "comment_state_classes": [
+        (B, "html/body/div/article/div/p[1]/a"),
+        (B, "html/body/div/article/div/p[2]/a"),
+        (C, "html/body/div/div/ol/li/div/a"),
+        (C, "html/body/div/div/ol/li/p/a"),
+    ],
     "comments_drupal": [
         (B, "html/body/div/div/p[1]/a"),
         (C, "html/body/section/article/div/a"),
