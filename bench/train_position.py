@@ -77,6 +77,32 @@ def site_of(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+def describe(eval_dir: Path) -> str:
+    """The eval set's README title: what the pages are and under which licence."""
+    readme = eval_dir / "README.md"
+    if readme.exists():
+        for line in readme.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                return line.lstrip("# ").strip()
+    return eval_dir.name
+
+
+def concat(parts: list[Dataset]) -> Dataset:
+    """One dataset from several eval sets; page and site numbers stay distinct (a site in two
+    sets is one site, so a leave-site-out fold never sees it on either side)."""
+    if len(parts) == 1:
+        return parts[0]
+    names: dict[str, int] = {}
+    pages, sites, page_ids = [], [], []
+    for d in parts:
+        remap = np.asarray([names.setdefault(s, len(names)) for s in d.sites])
+        pages.append(d.page + len(page_ids))
+        sites.append(remap[d.site])
+        page_ids += d.page_ids
+    return Dataset(np.concatenate([d.x for d in parts]), np.concatenate([d.y for d in parts]),
+                   np.concatenate(pages), np.concatenate(sites), page_ids, list(names))
+
+
 def load_dataset(eval_dir: Path) -> Dataset:
     import lxml.html
 
@@ -314,7 +340,12 @@ def fmt(m: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--eval", help="eval directory (default ../shared/eval, /work/shared/eval)")
+    ap.add_argument("--eval", action="append",
+                    help="eval directory, repeatable: train on all of them "
+                         "(default ../shared/eval, /work/shared/eval)")
+    ap.add_argument("--test", action="append", default=[],
+                    help="eval directory kept out of training and cutoff choice; the final "
+                         "model is scored on it (repeatable)")
     ap.add_argument("--folds", type=int, default=10, help="site-grouped CV folds (0: skip)")
     ap.add_argument("--repeats", type=int, default=1,
                     help="cross-validate with this many seeds; cutoff on all their predictions")
@@ -328,9 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cutoff", type=float, default=0.7, help="used when --folds 0")
     args = ap.parse_args(argv)
     p = Params(trees=args.trees, depth=args.depth, rate=args.rate, min_leaf=args.min_leaf)
-    eval_dir = find_eval_dir(args.eval)
+    eval_dirs = [find_eval_dir(e) for e in (args.eval or [None])]
     t0 = time.time()
-    d = load_dataset(eval_dir)
+    parts = [load_dataset(e) for e in eval_dirs]
+    d = concat(parts)
+    page_bounds = np.cumsum([0] + [len(q.page_ids) for q in parts])
     print(f"{len(d.y)} labelled links ({int(d.y.sum())} body) on {len(d.page_ids)} pages, "
           f"{len(d.sites)} sites; {len(FEATURE_NAMES)} features; {time.time() - t0:.0f}s")
     cv: dict = {}
@@ -363,6 +396,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"leave-site-out ({args.folds} folds grouped by site), model + running-text "
                   f"rule, cutoff {cutoff}: {fmt(cv)}")
+        if len(parts) > 1:
+            for e, lo, hi in zip(eval_dirs, page_bounds, page_bounds[1:], strict=False):
+                rows = (d.page >= lo) & (d.page < hi)
+                ms = [metrics(d.y[rows], decide(q[rows], rule[rows], cutoff, veto[rows],
+                                                floored[rows]), d.page[rows]) for q in probs]
+                m = {k: float(np.mean([x[k] for x in ms])) for k in ms[0]}
+                print(f"  of which {e}: P {m['precision']:.3f}  R {m['recall']:.3f}  F1 "
+                      f"{m['f1']:.3f}  no-body pages with a body link "
+                      f"{m['no_body_with_body']:.1f}/{m['no_body_pages']:.0f}")
         for c in (0.5, 0.7, 0.9):
             m = metrics(d.y, decide(prob, rule, c, veto, floored), d.page)
             print(f"  at cutoff {c}: {fmt(m)}")
@@ -371,6 +413,17 @@ def main(argv: list[str] | None = None) -> int:
     model = fit_gbdt(d.x, d.y, p)
     full = metrics(d.y, decide(predict(model, d.x), rule, cutoff, veto, floored), d.page)
     print(f"full set, trained and scored on every page (optimistic): {fmt(full)}")
+    for test_dir in args.test:
+        t = load_dataset(find_eval_dir(test_dir))
+        prob_t = predict(model, t.x)
+        m = metrics(t.y, decide(prob_t, running_text(t.x), cutoff, placed_without_model(t.x),
+                                in_p(t.x)), t.page)
+        print(f"held-out set {test_dir} ({len(t.page_ids)} pages, {len(t.sites)} sites, "
+              f"never trained on), cutoff {cutoff}: {fmt(m)}")
+        for c in (0.3, 0.5, 0.7, 0.9):
+            m = metrics(t.y, decide(prob_t, running_text(t.x), c, placed_without_model(t.x),
+                                    in_p(t.x)), t.page)
+            print(f"  at cutoff {c}: {fmt(m)}")
     gain = np.zeros(len(FEATURE_NAMES))
     for tree in model["trees"]:
         for f in tree["feature"]:
@@ -382,8 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         spec = {
             "kind": "gradient-boosted trees, logistic loss; P(body) = sigmoid(base + sum of leaves)",
             "trained_by": "bench/train_position.py",
-            "training_data": "Scrapinghub article-extraction benchmark pages with per-link "
-                             "labels (MIT licence); not stored in the repository",
+            "training_data": "; ".join(describe(e) for e in eval_dirs) + "; not stored in the "
+                             "repository",
             "params": {k: getattr(p, k) for k in p.__dataclass_fields__},
             "cutoff": cutoff,
             "leave_site_out": cv,

@@ -1,0 +1,230 @@
+"""Label the links of pages whose article text is known, by the eval set's rule (issue 4).
+
+    python bench/label_positions.py --manifest PAGES.jsonl --out DIR [--source NAME]
+    python bench/label_positions.py --newspaper4k REPO --out DIR
+
+Writes DIR in the layout of shared/eval (pages.jsonl, links.jsonl, pages/*.html.gz and a copy
+of the scorer), so `python bench/position.py --eval DIR` scores the classifier on pages it was
+never trained on, and `bench/train_position.py --eval DIR` can use them.
+
+Input: --manifest is JSONL, one page a line: {"url", "html_path" (relative to the manifest),
+"text" (the article as people wrote it down), optional "page_id", "charset"}.
+--newspaper4k reads the layout of the newspaper4k article-extraction dataset (articles.json,
+whose keys name html/<key>.html, with "url" and "articleBody").
+
+The rule is the one shared/eval/README.md states: a link is `body` when at least 60% of its
+anchor words lie in a 5-word run of the page's text that also occurs in the article text,
+`boilerplate` when none do; links in between and links without words are left out. Words are
+runs of \\w, lowercased; the page's text is every text node outside head, script, style,
+noscript and template, in document order, so a short anchor is judged with its neighbours.
+
+No page, label or text is kept in the repository: the data stays where it was fetched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.position import find_eval_dir  # noqa: E402
+
+RUN = 5
+BODY_SHARE = 0.6
+_WORD_RE = re.compile(r"\w+")
+_SKIP = frozenset({"head", "script", "style", "noscript", "template"})
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePage:
+    page_id: str
+    url: str
+    html: bytes
+    text: str
+    charset: str
+
+
+def words(text: str) -> list[str]:
+    return _WORD_RE.findall(text.lower())
+
+
+def decode(html: bytes, charset: str | None) -> tuple[str, str]:
+    from w3lib.encoding import html_to_unicode
+
+    if charset:
+        return charset, html.decode(charset, "replace")
+    enc, text = html_to_unicode(None, html)
+    return enc, text
+
+
+def page_words(root) -> tuple[list[str], dict]:  # noqa: ANN001
+    """Every word of the page in document order, and each element's [start, end) word span."""
+    out: list[str] = []
+    spans: dict = {}
+
+    def walk(el) -> None:  # noqa: ANN001
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP:
+            return
+        start = len(out)
+        if isinstance(el.tag, str) and el.text:
+            out.extend(words(el.text))
+        for child in el:
+            walk(child)
+            if child.tail:
+                out.extend(words(child.tail))
+        spans[el] = (start, len(out))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    walk(root)
+    return out, spans
+
+
+def covered(page: list[str], article: list[str]) -> list[bool]:
+    runs = {tuple(article[i:i + RUN]) for i in range(len(article) - RUN + 1)}
+    cov = [False] * len(page)
+    for i in range(len(page) - RUN + 1):
+        if tuple(page[i:i + RUN]) in runs:
+            for j in range(i, i + RUN):
+                cov[j] = True
+    return cov
+
+
+def _linkish(href: str, base: str) -> bool:
+    # as the eval set: fragments and non-web schemes (javascript:, mailto:, tel:) are no links
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return False
+    return urlsplit(urljoin(base, href)).scheme in ("http", "https")
+
+
+def label_page(page: SourcePage, source: str) -> tuple[list[dict], dict]:
+    charset, text = decode(page.html, page.charset)
+    try:
+        root = lxml.html.document_fromstring(text)
+    except ValueError:
+        root = lxml.html.document_fromstring(page.html)
+    article = words(page.text)
+    stream, spans = page_words(root)
+    cov = covered(stream, article)
+    tree = etree.ElementTree(root)
+    rows: list[dict] = []
+    anchors = [el for el in root.iter("a") if el.get("href") is not None]
+    for index, a in enumerate(anchors):
+        if not _linkish(a.get("href"), page.url):
+            continue
+        start, end = spans.get(a, (0, 0))
+        n = end - start
+        if n == 0:
+            continue
+        share = sum(cov[start:end]) / n
+        if 0 < share < BODY_SHARE:
+            continue
+        rows.append({
+            "page_id": page.page_id, "source": source, "url": page.url, "link_index": index,
+            "xpath": tree.getpath(a), "link_href": a.get("href"),
+            "anchor_text": " ".join(a.text_content().split()),
+            "label": "body" if share >= BODY_SHARE else "boilerplate",
+            "evidence": {"covered_share": round(share, 3), "anchor_tokens": n},
+        })
+    page_runs = {tuple(stream[i:i + RUN]) for i in range(len(stream) - RUN + 1)}
+    article_runs = [tuple(article[i:i + RUN]) for i in range(len(article) - RUN + 1)]
+    meta = {
+        "page_id": page.page_id, "source": source, "url": page.url, "charset": charset,
+        "n_links": len(anchors), "n_body": sum(r["label"] == "body" for r in rows),
+        "n_boilerplate": sum(r["label"] == "boilerplate" for r in rows),
+        "gold_tokens": len(article),
+        # how much of the article the page's text holds: a low figure means the page
+        # was saved without its article (a consent wall, a script-rendered body)
+        "gold_found": round(sum(r in page_runs for r in article_runs) / len(article_runs), 3)
+        if article_runs else 0.0,
+    }
+    return rows, meta
+
+
+def from_manifest(path: Path) -> Iterator[SourcePage]:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            html = (path.parent / r["html_path"]).read_bytes()
+            pid = r.get("page_id") or hashlib.sha256(r["url"].encode()).hexdigest()
+            yield SourcePage(pid, r["url"], html, r["text"], r.get("charset") or "")
+
+
+def from_newspaper4k(repo: Path) -> Iterator[SourcePage]:
+    articles = json.loads((repo / "articles.json").read_text(encoding="utf-8"))
+    for key, r in articles.items():
+        html_path = repo / "html" / f"{key}.html"
+        if html_path.exists() and r.get("articleBody"):
+            yield SourcePage(key, r["url"], html_path.read_bytes(), r["articleBody"], "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--manifest", type=Path)
+    src.add_argument("--newspaper4k", type=Path, help="a checkout of the newspaper4k dataset")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--source", default=None, help="source name in the rows")
+    ap.add_argument("--title", default=None,
+                    help="first line of DIR/README.md: what the pages are, their licence")
+    ap.add_argument("--min-found", type=float, default=0.5,
+                    help="skip pages whose text holds less of the article than this")
+    args = ap.parse_args(argv)
+
+    if args.manifest:
+        pages, source = from_manifest(args.manifest), args.source or args.manifest.stem
+    else:
+        pages, source = from_newspaper4k(args.newspaper4k), args.source or "newspaper4k"
+    out = args.out
+    (out / "pages").mkdir(parents=True, exist_ok=True)
+    shutil.copy(find_eval_dir(None) / "score_positions.py", out / "score_positions.py")
+    kept = skipped = links = body = 0
+    with open(out / "pages.jsonl", "w", encoding="utf-8") as pf, \
+            open(out / "links.jsonl", "w", encoding="utf-8") as lf:
+        for page in pages:
+            rows, meta = label_page(page, source)
+            if meta["gold_found"] < args.min_found:
+                skipped += 1
+                continue
+            name = hashlib.sha256(page.page_id.encode()).hexdigest()
+            html_path = f"pages/{name}.html.gz"
+            (out / html_path).write_bytes(gzip.compress(page.html))
+            pid = f"{source}/{page.page_id}"
+            meta.update(page_id=pid, html_path=html_path)
+            pf.write(json.dumps(meta, ensure_ascii=False) + "\n")
+            for r in rows:
+                r.update(page_id=pid, html_path=html_path)
+                lf.write(json.dumps(r, ensure_ascii=False) + "\n")
+            kept += 1
+            links += len(rows)
+            body += meta["n_body"]
+    title = args.title or (f"{source} pages, labelled by bench/label_positions.py")
+    (out / "README.md").write_text(
+        f"# {title}\n\n{kept} pages, {links} links ({body} body), labelled by "
+        f"bench/label_positions.py with the rule of shared/eval/README.md; "
+        f"{skipped} pages skipped because their text holds less than {args.min_found:.0%} "
+        f"of the article.\n", encoding="utf-8")
+    print(f"{kept} pages labelled ({skipped} skipped: article not found in the page), "
+          f"{links} links, {body} body")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
