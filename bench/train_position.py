@@ -415,15 +415,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"full set, trained and scored on every page (optimistic): {fmt(full)}")
     for test_dir in args.test:
         t = load_dataset(find_eval_dir(test_dir))
-        prob_t = predict(model, t.x)
-        m = metrics(t.y, decide(prob_t, running_text(t.x), cutoff, placed_without_model(t.x),
-                                in_p(t.x)), t.page)
+        prob_t, rule_t, veto_t, floored_t = (predict(model, t.x), running_text(t.x),
+                                             placed_without_model(t.x), in_p(t.x))
         print(f"held-out set {test_dir} ({len(t.page_ids)} pages, {len(t.sites)} sites, "
-              f"never trained on), cutoff {cutoff}: {fmt(m)}")
-        for c in (0.3, 0.5, 0.7, 0.9):
-            m = metrics(t.y, decide(prob_t, running_text(t.x), c, placed_without_model(t.x),
-                                    in_p(t.x)), t.page)
-            print(f"  at cutoff {c}: {fmt(m)}")
+              f"never trained on):")
+        for c in sorted({cutoff, 0.3, 0.5, 0.7, 0.9}):
+            m = metrics(t.y, decide(prob_t, rule_t, c, veto_t, floored_t), t.page)
+            print(f"  at cutoff {c}{' (chosen)' if c == cutoff else ''}: {fmt(m)}")
     gain = np.zeros(len(FEATURE_NAMES))
     for tree in model["trees"]:
         for f in tree["feature"]:
