@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.position import find_eval_dir  # noqa: E402
+from linkcrawler.charset import decode_html  # noqa: E402
 
 RUN = 5
 BODY_SHARE = 0.6
@@ -63,12 +64,12 @@ def words(text: str) -> list[str]:
 
 
 def decode(html: bytes, charset: str | None) -> tuple[str, str]:
-    from w3lib.encoding import html_to_unicode
-
+    """The page's text and the Python codec it was read with: the given one, else the one the
+    crawler would choose."""
     if charset:
         return charset, html.decode(charset, "replace")
-    enc, text = html_to_unicode(None, html)
-    return enc, text
+    text, choice = decode_html(html)
+    return choice.codec, text
 
 
 def page_words(root) -> tuple[list[str], dict]:  # noqa: ANN001
