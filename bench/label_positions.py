@@ -2,6 +2,7 @@
 
     python bench/label_positions.py --manifest PAGES.jsonl --out DIR [--source NAME]
     python bench/label_positions.py --newspaper4k REPO --out DIR
+    python bench/label_positions.py --readability REPO --out DIR
 
 Writes DIR in the layout of shared/eval (pages.jsonl, links.jsonl, pages/*.html.gz and a copy
 of the scorer), so `python bench/position.py --eval DIR` scores the classifier on pages it was
@@ -10,7 +11,10 @@ never trained on, and `bench/train_position.py --eval DIR` can use them.
 Input: --manifest is JSONL, one page a line: {"url", "html_path" (relative to the manifest),
 "text" (the article as people wrote it down), optional "page_id", "charset"}.
 --newspaper4k reads the layout of the newspaper4k article-extraction dataset (articles.json,
-whose keys name html/<key>.html, with "url" and "articleBody").
+whose keys name html/<key>.html, with "url" and "articleBody"). --readability reads Mozilla
+Readability's test pages (test/test-pages/<name>/source.html and expected.html): the article is
+the text of Readability's own output, so the labels follow Readability, not a person's choices;
+the URL is the page's canonical (or og:url), else http://<name>.test/.
 
 The rule is the one shared/eval/README.md states: a link is `body` when at least 60% of its
 anchor words lie in a 5-word run of the page's text that also occurs in the article text,
@@ -176,11 +180,30 @@ def from_newspaper4k(repo: Path) -> Iterator[SourcePage]:
             yield SourcePage(key, r["url"], html_path.read_bytes(), r["articleBody"], "")
 
 
+def _page_url(html: bytes, name: str) -> str:
+    root = lxml.html.document_fromstring(html)
+    for xpath in ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'):
+        found = [u.strip() for u in root.xpath(xpath) if u.strip().startswith(("http:", "https:"))]
+        if found:
+            return found[0]
+    return f"http://{name}.test/"  # a name that can never be a real site
+
+
+def from_readability(repo: Path) -> Iterator[SourcePage]:
+    for d in sorted((repo / "test" / "test-pages").iterdir()):
+        source, expected = d / "source.html", d / "expected.html"
+        if source.exists() and expected.exists():
+            html = source.read_bytes()
+            text = lxml.html.fromstring(expected.read_bytes()).text_content()
+            yield SourcePage(d.name, _page_url(html, d.name), html, text, "")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--manifest", type=Path)
     src.add_argument("--newspaper4k", type=Path, help="a checkout of the newspaper4k dataset")
+    src.add_argument("--readability", type=Path, help="a checkout of mozilla/readability")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--source", default=None, help="source name in the rows")
     ap.add_argument("--title", default=None,
@@ -191,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.manifest:
         pages, source = from_manifest(args.manifest), args.source or args.manifest.stem
+    elif args.readability:
+        pages, source = from_readability(args.readability), args.source or "readability"
     else:
         pages, source = from_newspaper4k(args.newspaper4k), args.source or "newspaper4k"
     out = args.out

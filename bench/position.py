@@ -6,7 +6,7 @@ score_positions.py and prints body precision, recall, F1, the median millisecond
 (parsing included) and the share of pages without any labelled body link where some link is
 still called body.
 
-    python bench/position.py [--eval DIR] [--pred FILE] [--direct] [--errors N]
+    python bench/position.py [--eval DIR] [--pred FILE] [--direct] [--errors N] [--worst-pages N]
 
 --eval defaults to ../shared/eval relative to the repository root, then /work/shared/eval.
 --direct parses with lxml.html and calls classify_positions itself instead of going through
@@ -32,6 +32,7 @@ included); on a shared, loaded machine the CPU time is the steadier figure.
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import gzip
 import importlib.util
@@ -166,12 +167,37 @@ def run(eval_dir: Path, pred_path: Path, extract: Callable[[bytes, str], list[Ro
     }
 
 
+def worst_pages(scorer, eval_dir: Path, pred_path: str, match: str, n: int) -> list[str]:  # noqa: ANN001
+    """The n pages with the most wrong links, each with the F1 of the set without it and every
+    page above it: a few pages of one kind (a wiki's reference lists, say) can hold most of a
+    set's errors, and the figure shows how much."""
+    gold, by_index, by_key = scorer.load_gold(eval_dir / "links.jsonl")
+    scorer.attach_predictions(gold, by_index, by_key, pred_path, match,
+                              {"body", "content", "main"}, ["position"])
+    per: dict[str, collections.Counter] = {}
+    for g in gold:
+        pred = g["pred"] if g["pred"] is not None else not g["body"]  # missing counts as wrong
+        key = ("t" if pred == g["body"] else "f") + ("p" if pred else "n")
+        per.setdefault(g["row"]["page_id"], collections.Counter())[key] += 1
+    total = sum(per.values(), collections.Counter())
+    ranked = sorted(per.items(), key=lambda kv: (-(kv[1]["fp"] + kv[1]["fn"]), kv[0]))
+    lines = [f"{'page':<44} {'TP':>5} {'FP':>5} {'FN':>5}  F1 of the set without it and those above"]
+    for page_id, c in ranked[:n]:
+        total.subtract(c)
+        tp, fp, fn = total["tp"], total["fp"], total["fn"]
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        lines.append(f"{page_id[:44]:<44} {c['tp']:>5} {c['fp']:>5} {c['fn']:>5}  {f1:.3f}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--eval", help="eval directory (default ../shared/eval, /work/shared/eval)")
     ap.add_argument("--pred", default=str(Path(tempfile.gettempdir()) / "linkcrawler-position-pred.jsonl"))
     ap.add_argument("--direct", action="store_true", help="lxml + classify_positions only")
     ap.add_argument("--errors", type=int, default=0, help="show N sample errors per kind")
+    ap.add_argument("--worst-pages", type=int, default=0, metavar="N",
+                    help="list the N pages with the most wrong links")
     ap.add_argument("--match", choices=("auto", "key"), default="auto",
                     help="auto: by link_index where the link sequence agrees (default); key: "
                          "(href, anchor text, occurrence) only")
@@ -201,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
           f"CPU {stats['median_cpu_ms']:.2f}")
     print(f"pages without a labelled body link where some link is called body: "
           f"{stats['no_body_with_body']}/{stats['no_body_pages']} = {share:.3f}")
+    if args.worst_pages:
+        print()
+        print("\n".join(worst_pages(scorer, eval_dir, args.pred, args.match, args.worst_pages)))
     return 0
 
 

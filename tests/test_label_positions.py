@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.label_positions import SourcePage, covered, label_page, words
+from bench.label_positions import SourcePage, covered, from_readability, label_page, words
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "labels"
 
@@ -46,3 +46,17 @@ def test_article_with_boilerplate() -> None:
         # is not
         "gold_tokens": 27, "gold_found": round(22 / 23, 3),
     }
+
+
+def test_readability_checkout() -> None:
+    pages = list(from_readability(FIXTURES / "readability_checkout"))
+    assert [(p.page_id, p.url, p.text, p.charset) for p in pages] == [
+        ("with-canonical", "https://news.example.org/council-vote",
+         "The council voted on Tuesday to extend the programme for three years.", ""),
+        # a relative canonical is no address: the page gets a name that is no real site
+        ("without-canonical", "http://without-canonical.test/", "Short notes\n on nothing.",
+         ""),
+    ]
+    assert pages[0].html == (
+        FIXTURES / "readability_checkout" / "test" / "test-pages" / "with-canonical"
+        / "source.html").read_bytes()
