@@ -23,7 +23,7 @@ def test_worst_pages(tmp_path: Path) -> None:
         pytest.skip("the shared eval set (its scorer) is not beside the repository")
     labels = {"wiki": ["body", "body", "body", "boilerplate"],  # 1 TP, 2 FN, 1 FP below
               "news": ["body", "boilerplate", "boilerplate"],  # all right
-              "blog": ["body", "boilerplate"]}  # 1 FN (its prediction is missing)
+              "blog": ["body", "boilerplate"]}  # 1 FN, and 1 FP: no prediction
     predicted = {"wiki": ["body", "nav", "footer", "body"], "news": ["body", "nav", "footer"],
                  "blog": ["sidebar"]}
     _jsonl(tmp_path / "links.jsonl", [
