@@ -174,11 +174,13 @@ def worst_pages(scorer, eval_dir: Path, pred_path: str, match: str, n: int) -> l
     gold, by_index, by_key = scorer.load_gold(eval_dir / "links.jsonl")
     scorer.attach_predictions(gold, by_index, by_key, pred_path, match,
                               {"body", "content", "main"}, ["position"])
-    per: dict[str, collections.Counter] = {}
+    rows_of: dict[str, list] = {}
     for g in gold:
-        pred = g["pred"] if g["pred"] is not None else not g["body"]  # missing counts as wrong
-        key = ("t" if pred == g["body"] else "f") + ("p" if pred else "n")
-        per.setdefault(g["row"]["page_id"], collections.Counter())[key] += 1
+        rows_of.setdefault(g["row"]["page_id"], []).append(g)
+    # the scorer's own counts, page by page (a missing prediction counts as wrong)
+    per = {page_id: collections.Counter({k: v for k, v in scorer.score(rows)["pooled"].items()
+                                         if k in ("tp", "fp", "fn")})
+           for page_id, rows in rows_of.items()}
     total = sum(per.values(), collections.Counter())
     ranked = sorted(per.items(), key=lambda kv: (-(kv[1]["fp"] + kv[1]["fn"]), kv[0]))
     lines = [f"{'page':<44} {'TP':>5} {'FP':>5} {'FN':>5}  F1 of the set without it and those above"]
