@@ -33,14 +33,17 @@ How a position is decided
    <li>, table cell or <blockquote> inside the main text block (or beside it, under the same
    parent), outside any region, with at least 20 characters of text that is not link text
    and link density <= 0.3 is body unless, in a <p>, the model is nearly certain it is not
-   (running text; P(body) < 0.05 overrules it). A link the model calls boilerplate takes the
-   region of step 1; without
-   one, the nearest region name above it, else where it sits relative to the main text block
-   (a box inside it: sidebar; before it: nav or header; after it: footer).
-3. Without the model file, step 1 alone decides and everything else is body.
+   (running text; P(body) < 0.05 overrules it). A link that would be body but whose block is a
+   short legal notice (privacy policy, terms of use, a copyright line; at most 300 characters;
+   see _LEGAL_PHRASES) is footer. A link the model calls boilerplate takes the region of
+   step 1; without one, the nearest region name above it, else where it sits relative to the
+   main text block (a box inside it: sidebar; before it: nav or header; after it: footer).
+3. Without the model file, step 1 alone decides and everything else is body, except links in a
+   short legal notice (footer).
 4. Huge pages (more than MAX_MODEL_LINKS links or MAX_MODEL_ELEMENTS elements) take a bounded
-   path in one streaming walk: step 1, then the running-text rule, else boilerplate placed as
-   in step 2; no model (see _classify_bounded). Signals there end in `bounded path (N links)`.
+   path in one streaming walk: step 1, then the running-text rule (legal notices excepted),
+   else boilerplate placed as in step 2; no model (see _classify_bounded). Signals there end in
+   `bounded path (N links)`.
 
 `path` is the element path of the link from the root, e.g. `html/body/footer/nav/ul/li[3]/a`:
 local tag names (namespaces dropped, so SVG links end in `/a`) joined by `/`, each followed by
@@ -1171,6 +1174,55 @@ _RUNNING_FLOOR = 0.05
 _I_BLK_P = _FI["blk_p"]
 
 
+# A short block stating a legal notice (privacy policy, terms of use, a copyright line, cookie
+# settings; several languages) is site furniture wherever the template puts it, often inside the
+# article container: "By signing up you agree to our Terms of Use", "(c) 2023 The Financial Times
+# Ltd", a "Do Not Sell" line under the story. Its links are footer, whatever the model or the
+# running-text rule say. Longer blocks are left alone: a review saying a VPN's "privacy policy
+# is easy to understand" is article text. (Gold labels of the links in such blocks are in
+# bench/README.md, "Legal notices".)
+_LEGAL_PHRASES = (
+    "privacy policy", "privacy notice", "privacy statement", "terms of use", "terms of service",
+    "terms and conditions", "user agreement", "all rights reserved", "cookie policy",
+    "cookie settings", "cookie preferences", "use of cookies", "\u00a9", "do not sell my",
+    "reprint permission",
+    "datenschutzerkl\u00e4rung", "datenschutzhinweise", "impressum", "nutzungsbedingungen",
+    "alle rechte vorbehalten", "mentions l\u00e9gales", "politique de confidentialit\u00e9",
+    "tous droits r\u00e9serv\u00e9s", "pol\u00edtica de privacidad", "pol\u00edtica de cookies",
+    "pol\u00edtica de privacidade", "aviso legal", "todos los derechos reservados", "termos de uso",
+    "todos os direitos reservados", "informativa sulla privacy", "tutti i diritti riservati",
+    "privacybeleid", "alle rechten voorbehouden",
+)
+_LEGAL_NOTICE_MAX = 300  # characters of text in the block
+
+
+def _legal_notice(block, page: _Page | None = None) -> str | None:  # noqa: ANN001
+    """The legal-notice phrase of a short block (see _LEGAL_PHRASES), or None. With `page`, a
+    block whose visible text alone is over the limit is turned away without reading it."""
+    if block is None or (page is not None
+                         and page.text_len[page.index.get(block, -1)] > _LEGAL_NOTICE_MAX):
+        return None
+    size, parts = 0, []
+    for text in block.itertext():
+        size += len(text)
+        if size > _LEGAL_NOTICE_MAX:
+            return None
+        parts.append(text)
+    text = " ".join("".join(parts).split()).lower()
+    # substring tests: a case-insensitive regex alternation of the phrases costs ~13x as much
+    return next((phrase for phrase in _LEGAL_PHRASES if phrase in text), None)
+
+
+def _legal_footer(block, path: str, page: _Page | None,  # noqa: ANN001
+                  note: str) -> PositionDecision | None:
+    """The footer decision for a link whose block is a legal notice, or None."""
+    notice = _legal_notice(block, page)
+    if notice is None:
+        return None
+    return PositionDecision(Position.FOOTER, path, (
+        f'legal notice ("{notice}") in block at {element_path(block, page)}; {note}'))
+
+
 _PROSE_BLOCKS = ("blk_p", "blk_li", "blk_cell", "blk_quote")
 _PROSE_NAMES = {"blk_p": "<p>", "blk_li": "<li>", "blk_cell": "a table cell",
                 "blk_quote": "<blockquote>"}
@@ -1301,24 +1353,29 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
             out.append(PositionDecision(pos, path, f"{signal} at {element_path(el, page)}"))
             continue
         if probs is None:
-            out.append(PositionDecision(Position.BODY, path, "no region container (default body)"))
+            out.append(_legal_footer(fa.block, path, page, "no model") or PositionDecision(
+                Position.BODY, path, "no region container (default body)"))
             continue
         p = probs[k]
         running = _running_text(fa, page) if region is None else None
-        if running is not None and (
-                p >= _RUNNING_FLOOR or not fa.features[_I_BLK_P] or page.top is None):
-            out.append(PositionDecision(Position.BODY, path, f"{running}; model {p:.2f}"))
-            continue
-        if p >= model.cutoff:
-            why = _body_reason(fa, page)
-            out.append(PositionDecision(Position.BODY, path, f"model {p:.2f}: {why}"))
+        overruled = (running is not None and fa.features[_I_BLK_P] and p < _RUNNING_FLOOR
+                     and page.top is not None)  # see _RUNNING_FLOOR
+        if (running is not None and not overruled) or p >= model.cutoff:
+            legal = _legal_footer(fa.block, path, page, f"model {p:.2f}")
+            if legal is not None:
+                out.append(legal)
+            elif running is not None and not overruled:
+                out.append(PositionDecision(Position.BODY, path, f"{running}; model {p:.2f}"))
+            else:
+                why = _body_reason(fa, page)
+                out.append(PositionDecision(Position.BODY, path, f"model {p:.2f}: {why}"))
             continue
         if region is not None:
             pos, signal, el = region
             out.append(PositionDecision(pos, path, f"{signal} at {element_path(el, page)}; model {p:.2f}"))
             continue
         pos, why = _boilerplate_position(fa, page)
-        overrules = " (overrules running text in <p>)" if running is not None else ""
+        overrules = " (overrules running text in <p>)" if overruled else ""
         out.append(PositionDecision(pos, path, f"{why}; model {p:.2f}{overrules}"))
 
 
@@ -1488,6 +1545,14 @@ _PROSE_TAGS = {"p": "<p>", "li": "<li>", "td": "a table cell", "th": "a table ce
 _RUNNING_PLAIN_CHARS = 20
 
 
+def _nearest_block(a):  # noqa: ANN001, ANN202
+    """The nearest block ancestor of a link (the full path's `block`)."""
+    for node in a.iterancestors():
+        if _local(node.tag) in _BLOCK_TAGS:
+            return node
+    return None
+
+
 def _bounded_decisions(anchors: list, records: list, top: _Frame | None,
                        page_text: int) -> list[PositionDecision]:
     note = f"bounded path ({len(anchors)} links)"
@@ -1515,6 +1580,10 @@ def _bounded_decisions(anchors: list, records: list, top: _Frame | None,
         prose = _PROSE_TAGS.get(btag)
         if (prose is not None and in_parent and plain >= _RUNNING_PLAIN_CHARS
                 and density <= _RUNNING_DENSITY):
+            legal = _legal_footer(_nearest_block(a), path, None, note)
+            if legal is not None:
+                out.append(legal)
+                continue
             key = ("run", prose, round(density, 2))
             sig = signals.get(key) or signals.setdefault(key, (
                 f"running text in {prose} (link density {density:.2f}) in the main text block "

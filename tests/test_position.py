@@ -118,6 +118,17 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (B, "html/body/article/p[1]/a"),
         (B, "html/body/article/p[3]/a"),
     ],
+    # a short block stating a legal notice is footer even as running text in the article; a
+    # longer paragraph that mentions a privacy policy is article text
+    "legal_notices": [
+        (N, "html/body/nav/a"),
+        (B, "html/body/article/p[1]/a"),
+        (B, "html/body/article/p[3]/a"),
+        (F, "html/body/article/p[4]/a[1]"),
+        (F, "html/body/article/p[4]/a[2]"),
+        (F, "html/body/article/p[5]/a"),
+        (F, "html/body/article/p[6]/a"),
+    ],
     # the main text block is never inside a comment thread, however long the discussion
     "comments_outweigh_article": [
         (H, "html/body/header/a"),
@@ -321,3 +332,12 @@ def test_position_landmark_wrapping_most_text_is_left_to_the_model() -> None:
     assert position._region_decides(position._region_above(nav_link, page), page)
     decisions = classify_positions(root, [aside_link, nav_link])
     assert "model" in decisions[0].signal and "model" not in decisions[1].signal
+
+
+def test_position_legal_notices_need_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Negative control: without the legal-notice rule the notices in the article are body."""
+    from linkcrawler import position
+
+    monkeypatch.setattr(position, "_LEGAL_NOTICE_MAX", -1)
+    got = [d.position for d in _decide("legal_notices")]
+    assert got == [N, B, B, B, B, B, B]
