@@ -1360,11 +1360,12 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
         running = _running_text(fa, page) if region is None else None
         overruled = (running is not None and fa.features[_I_BLK_P] and p < _RUNNING_FLOOR
                      and page.top is not None)  # see _RUNNING_FLOOR
-        if (running is not None and not overruled) or p >= model.cutoff:
+        running_body = running is not None and not overruled
+        if running_body or p >= model.cutoff:
             legal = _legal_footer(fa.block, path, page, f"model {p:.2f}")
             if legal is not None:
                 out.append(legal)
-            elif running is not None and not overruled:
+            elif running_body:
                 out.append(PositionDecision(Position.BODY, path, f"{running}; model {p:.2f}"))
             else:
                 why = _body_reason(fa, page)
