@@ -248,6 +248,11 @@ def _split_host(value: str) -> tuple[str, int | None]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # A crawl opens a connection per host at once, all to this one port. With socketserver's
+    # listen backlog of 5, Linux drops the SYNs past it and the client resends them only after
+    # 1 s: a test with a 1 s download timeout then sees a connect timeout that no real server
+    # caused.
+    request_queue_size = 128
     owner: LoopbackServer
 
 
