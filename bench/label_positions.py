@@ -3,6 +3,7 @@
     python bench/label_positions.py --manifest PAGES.jsonl --out DIR [--source NAME]
     python bench/label_positions.py --newspaper4k REPO --out DIR
     python bench/label_positions.py --readability REPO --out DIR
+    python bench/label_positions.py --ir-research-data REPO --out DIR
 
 Writes DIR in the layout of shared/eval (pages.jsonl, links.jsonl, pages/*.html.gz and a copy
 of the scorer), so `python bench/position.py --eval DIR` scores the classifier on pages it was
@@ -14,7 +15,12 @@ Input: --manifest is JSONL, one page a line: {"url", "html_path" (relative to th
 whose keys name html/<key>.html, with "url" and "articleBody"). --readability reads Mozilla
 Readability's test pages (test/test-pages/<name>/source.html and expected.html): the article is
 the text of Readability's own output, so the labels follow Readability, not a person's choices;
-the URL is the page's canonical (or og:url), else http://<name>.test/.
+the URL is the page's canonical (or og:url), else http://<name>.test/. --ir-research-data reads
+the Extraction sets of github.com/MSVCode/ir-research-data (Utomo and Leu: 9 news sites in 2005,
+2009, 2013 and 2017, "big5-YY", and 360 pages of ~250 sites in 2017, "chaos-all"; each html/X.htm
+with its article in gold/X.txt); most pages were saved from the Wayback Machine, so its toolbar,
+scripts and URL rewriting are undone first (undo_wayback) and the URL is the archived one. Each
+set is its own source, so the scorer prints one row per set.
 
 The rule is the one shared/eval/README.md states: a link is `body` when at least 60% of its
 anchor words lie in a 5-word run of the page's text that also occurs in the article text,
@@ -61,6 +67,7 @@ class SourcePage:
     html: bytes
     text: str
     charset: str
+    source: str = ""  # "": the corpus's name
 
 
 def words(text: str) -> list[str]:
@@ -172,6 +179,52 @@ def from_manifest(path: Path) -> Iterator[SourcePage]:
             yield SourcePage(pid, r["url"], html, r["text"], r.get("charset") or "")
 
 
+_WAYBACK_SCRIPTS = re.compile(
+    rb"<script[^>]*/static/js/wbhack\.js.*?<!-- End Wayback Rewrite JS Include -->", re.S)
+_WAYBACK_TOOLBAR = re.compile(
+    rb"<!-- BEGIN WAYBACK TOOLBAR INSERT -->.*?<!-- END WAYBACK TOOLBAR INSERT -->", re.S)
+_WAYBACK_URL = re.compile(rb'id="wmtbURL" value="(https?://[^"]+)"')
+# absolute, scheme-relative or root-relative; "im_", "js_", "cs_"... name the resource's kind
+_WAYBACK_PREFIX = re.compile(
+    rb"(?:(?:https?:)?//web(?:-beta)?\.archive\.org)?/web/\d{4,14}(?:[a-z]{2}_)?/")
+
+
+def undo_wayback(html: bytes) -> tuple[bytes, str | None]:
+    """The page as its site served it, and its address, from a Wayback Machine capture (the
+    page itself and no address when it is none): the toolbar and the replay scripts are
+    removed, and every rewritten address is the original again, so the links and the landmarks
+    are the site's own."""
+    toolbar = _WAYBACK_TOOLBAR.search(html)
+    if toolbar is None:
+        return html, None
+    found = _WAYBACK_URL.search(toolbar.group(0))
+    html = _WAYBACK_TOOLBAR.sub(b"", html)
+    html = _WAYBACK_SCRIPTS.sub(b"", html)
+    html = _WAYBACK_PREFIX.sub(b"", html)
+    return html, found.group(1).decode("ascii", "replace") if found else None
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:  # some gold files of ir-research-data are Windows-1252
+        return data.decode("cp1252", "replace")
+
+
+def from_ir_research(repo: Path) -> Iterator[SourcePage]:
+    for folder in sorted((repo / "Extraction").iterdir()):
+        if not (folder / "html").is_dir():
+            continue
+        for path in sorted((folder / "html").iterdir()):
+            gold = folder / "gold" / f"{path.stem}.txt"
+            if not gold.exists():
+                continue
+            html, url = undo_wayback(path.read_bytes())
+            yield SourcePage(path.stem, url or _page_url(html, path.stem.replace(" ", "-")),
+                             html, _read_text(gold), "", folder.name)
+
+
 def from_newspaper4k(repo: Path) -> Iterator[SourcePage]:
     articles = json.loads((repo / "articles.json").read_text(encoding="utf-8"))
     for key, r in articles.items():
@@ -181,7 +234,10 @@ def from_newspaper4k(repo: Path) -> Iterator[SourcePage]:
 
 
 def _page_url(html: bytes, name: str) -> str:
-    root = lxml.html.document_fromstring(html)
+    try:
+        root = lxml.html.document_fromstring(html)
+    except etree.ParserError:  # an empty page
+        return f"http://{name}.test/"
     for xpath in ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'):
         found = [u.strip() for u in root.xpath(xpath) if u.strip().startswith(("http:", "https:"))]
         if found:
@@ -204,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--manifest", type=Path)
     src.add_argument("--newspaper4k", type=Path, help="a checkout of the newspaper4k dataset")
     src.add_argument("--readability", type=Path, help="a checkout of mozilla/readability")
+    src.add_argument("--ir-research-data", type=Path,
+                     help="a checkout of MSVCode/ir-research-data (one source per set)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--source", default=None, help="source name in the rows")
     ap.add_argument("--title", default=None,
@@ -216,23 +274,31 @@ def main(argv: list[str] | None = None) -> int:
         pages, source = from_manifest(args.manifest), args.source or args.manifest.stem
     elif args.readability:
         pages, source = from_readability(args.readability), args.source or "readability"
+    elif args.ir_research_data:
+        pages, source = from_ir_research(args.ir_research_data), args.source or "ir-research"
     else:
         pages, source = from_newspaper4k(args.newspaper4k), args.source or "newspaper4k"
     out = args.out
     (out / "pages").mkdir(parents=True, exist_ok=True)
     shutil.copy(find_eval_dir(None) / "score_positions.py", out / "score_positions.py")
-    kept = skipped = links = body = 0
+    kept = skipped = empty = links = body = 0
     with open(out / "pages.jsonl", "w", encoding="utf-8") as pf, \
             open(out / "links.jsonl", "w", encoding="utf-8") as lf:
         for page in pages:
-            rows, meta = label_page(page, source)
+            page_source = page.source or source
+            try:
+                rows, meta = label_page(page, page_source)
+            except etree.ParserError:  # a page saved empty: no text, no links to label
+                empty += 1
+                continue
             if meta["gold_found"] < args.min_found:
                 skipped += 1
                 continue
-            name = hashlib.sha256(page.page_id.encode()).hexdigest()
+            pid = f"{page_source}/{page.page_id}"
+            # named after source and id: ids alone repeat across sources ("amd (1)")
+            name = hashlib.sha256(pid.encode()).hexdigest()
             html_path = f"pages/{name}.html.gz"
             (out / html_path).write_bytes(gzip.compress(page.html))
-            pid = f"{source}/{page.page_id}"
             meta.update(page_id=pid, html_path=html_path)
             pf.write(json.dumps(meta, ensure_ascii=False) + "\n")
             for r in rows:
@@ -246,9 +312,9 @@ def main(argv: list[str] | None = None) -> int:
         f"# {title}\n\n{kept} pages, {links} links ({body} body), labelled by "
         f"bench/label_positions.py with the rule of shared/eval/README.md; "
         f"{skipped} pages skipped because their text holds less than {args.min_found:.0%} "
-        f"of the article.\n", encoding="utf-8")
-    print(f"{kept} pages labelled ({skipped} skipped: article not found in the page), "
-          f"{links} links, {body} body")
+        f"of the article; {empty} empty pages skipped.\n", encoding="utf-8")
+    print(f"{kept} pages labelled ({skipped} skipped: article not found in the page; "
+          f"{empty} empty), {links} links, {body} body")
     return 0
 
 

@@ -134,12 +134,13 @@ _NOT_THREAD_WORDS = frozenset({
 })
 
 # Words that make a name describe a layout or a state, not a region: `content-with-sidebar`,
-# `has-sidebar`, `no-sidebar`, `l-sidebar-fixed` (SMACSS layout prefix); and names of single
-# controls that merely mention a region (`comments-link`, `comment-count`, `sidebar-toggle`).
+# `has-sidebar`, `no-sidebar`, `l-sidebar-fixed` (SMACSS layout prefix); names of single
+# controls that merely mention a region (`comments-link`, `comment-count`, `sidebar-toggle`);
+# and the tone of a story (`tonal--tone-comment` on the whole of an opinion piece).
 _LAYOUT_WORDS = frozenset({
     "with", "has", "no", "without", "l", "layout", "is", "show", "hide", "sans", "mit", "ohne",
     "con", "sin", "avec", "count", "counter", "number", "num", "link", "icon", "btn",
-    "button", "toggle", "trigger", "open", "close",
+    "button", "toggle", "trigger", "open", "close", "tone",
 })
 # Words that say "this is the body" when they come first: `content-sidebar` is still content.
 _CONTENT_WORDS = frozenset({
@@ -944,8 +945,9 @@ def _inherited(el, page: _Page) -> tuple[int, dict, object, tuple | None, int]: 
     """What `el` and its ancestors say, memoised top-down so links share the work.
 
     (depth of el, {feature index: depth of the nearest ancestor-or-self that has it}, nearest block
-    ancestor-or-self, nearest region name hit (position, "class \"x\"", element, depth),
-    2 if el is or is below the main text block, 1 if below the block's parent only, else 0).
+    ancestor-or-self (else the root), nearest region name hit (position, "class \"x\"",
+    element, depth), 2 if el is or is below the main text block, 1 if below the block's parent
+    only, else 0).
     """
     pending = []
     node = el
@@ -977,7 +979,9 @@ def _inherited(el, page: _Page) -> tuple[int, dict, object, tuple | None, int]: 
                 own.append(_I_ITEMPROP_BODY)
         if own:
             marks = {**marks, **dict.fromkeys(own, depth)}
-        if tag in _BLOCK_TAGS:
+        # with no block above it (a link in <head>'s <noscript>), the root is the block, as
+        # on the bounded path
+        if tag in _BLOCK_TAGS or block is None:
             block = node
         state = (depth, marks, block, name_hit, in_top)
         inherit[node] = state
