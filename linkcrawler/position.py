@@ -35,11 +35,14 @@ How a position is decided
    and link density <= 0.3 is body unless, in a <p>, the model is nearly certain it is not
    (running text; P(body) < 0.05 overrules it). A link that would be body but whose block is a
    short legal notice (privacy policy, terms of use, a copyright line; at most 300 characters;
-   see _LEGAL_PHRASES) is footer. A link the model calls boilerplate takes the region of
-   step 1; without one, the nearest region name above it, else where it sits relative to the
-   main text block (a box inside it: sidebar; before it: nav or header; after it: footer).
+   see _LEGAL_PHRASES) is footer; one in a list of at least 3 items that are each just a link,
+   inside the main text block with at most a tenth of the page's paragraph text after it (the
+   headlines closing a story), is placed as boilerplate. A link the model calls boilerplate
+   takes the region of step 1; without one, the nearest region name above it, else where it
+   sits relative to the main text block (a box inside it: sidebar; before it: nav or header;
+   after it: footer).
 3. Without the model file, step 1 alone decides and everything else is body, except links in a
-   short legal notice (footer).
+   short legal notice (footer) and in a list closing the main text (as in step 2).
 4. Huge pages (more than MAX_MODEL_LINKS links or MAX_MODEL_ELEMENTS elements) take a bounded
    path in one streaming walk: step 1, then the running-text rule (legal notices excepted),
    else boilerplate placed as in step 2; no model (see _classify_bounded). Signals there end in
@@ -1227,6 +1230,36 @@ def _legal_footer(block, path: str, page: _Page | None,  # noqa: ANN001
         f'legal notice ("{notice}") in block at {element_path(block, page)}; {note}'))
 
 
+# A list of at least 3 items that are each just a link, inside the main text block with (almost)
+# none of the page's paragraph text after it, is the headlines list that closes a story
+# ("More news", "Related", on older templates often in a layout table inside the article's
+# <form>), whatever the model says. Gold labels of such links: shared/eval 0 body of 72,
+# newspaper4k 0 of 54, readability 13 of 618, ir-research-data 3 of 260 (bench/README.md,
+# "Closing link lists"). The same list in the middle of the text is left to the model.
+_CLOSING_LIST_ITEMS = math.log1p(3)
+_CLOSING_LIST_DENSITY = 0.9  # link text share of the whole list
+_CLOSING_ITEM_DENSITY = 0.95  # link text share of the link's own item
+_CLOSING_LIST_AFTER = 0.1  # share of the page's paragraph text after the item
+_I_BLK_LI = _FI["blk_li"]
+
+
+def _closing_list(facts: _LinkFacts) -> bool:
+    f = facts.features
+    return (f[_I_BLK_LI] > 0 and f[_I_BLK_DENSITY] >= _CLOSING_ITEM_DENSITY and f[_I_IN_TOP] > 0
+            and f[_I_LIST_ITEMS] >= _CLOSING_LIST_ITEMS
+            and f[_I_LIST_DENSITY] >= _CLOSING_LIST_DENSITY
+            and f[_I_PARA_AFTER] <= _CLOSING_LIST_AFTER)
+
+
+def _closing_list_decision(facts: _LinkFacts, path: str, page: _Page,
+                           note: str) -> PositionDecision | None:
+    """The boilerplate decision for a link in a list closing the main text, or None."""
+    if not _closing_list(facts):
+        return None
+    pos, why = _boilerplate_position(facts, page)
+    return PositionDecision(pos, path, f"{why}, in a list of links closing the main text; {note}")
+
+
 _PROSE_BLOCKS = ("blk_p", "blk_li", "blk_cell", "blk_quote")
 _PROSE_NAMES = {"blk_p": "<p>", "blk_li": "<li>", "blk_cell": "a table cell",
                 "blk_quote": "<blockquote>"}
@@ -1357,8 +1390,10 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
             out.append(PositionDecision(pos, path, f"{signal} at {element_path(el, page)}"))
             continue
         if probs is None:
-            out.append(_legal_footer(fa.block, path, page, "no model") or PositionDecision(
-                Position.BODY, path, "no region container (default body)"))
+            out.append(_legal_footer(fa.block, path, page, "no model")
+                       or _closing_list_decision(fa, path, page, "no model")
+                       or PositionDecision(Position.BODY, path,
+                                           "no region container (default body)"))
             continue
         p = probs[k]
         running = _running_text(fa, page) if region is None else None
@@ -1369,6 +1404,8 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
             legal = _legal_footer(fa.block, path, page, f"model {p:.2f}")
             if legal is not None:
                 out.append(legal)
+            elif (closing := _closing_list_decision(fa, path, page, f"model {p:.2f}")):
+                out.append(closing)
             elif running_body:
                 out.append(PositionDecision(Position.BODY, path, f"{running}; model {p:.2f}"))
             else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import lxml.html
@@ -136,6 +138,21 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (S, "html/head/noscript/a[2]"),
         (B, "html/body/div/p[1]/a"),
     ],
+    # a list of links after the story's last paragraph, inside its container (a 2005 layout
+    # table in a <form>), is boilerplate; a list between paragraphs is left to the model
+    "closing_link_list": [
+        (N, "html/body/div[1]/a"),
+        (B, "html/body/div[2]/form/p[1]/a"),
+        (S, "html/body/div[2]/form/ul/li[1]/a"),
+        (S, "html/body/div[2]/form/ul/li[2]/a"),
+        (S, "html/body/div[2]/form/ul/li[3]/a"),
+        (B, "html/body/div[2]/form/p[4]/a"),
+        (S, "html/body/div[2]/form/table/tr/td/ul/li[1]/a"),
+        (S, "html/body/div[2]/form/table/tr/td/ul/li[2]/a"),
+        (S, "html/body/div[2]/form/table/tr/td/ul/li[3]/a"),
+        (S, "html/body/div[2]/form/table/tr/td/ul/li[4]/a"),
+        (F, "html/body/div[3]/a"),
+    ],
     # "comment" as the tone of a story (an opinion piece) names no thread; the thread below does
     "opinion_tone_classes": [
         (H, "html/body/header/a"),
@@ -225,6 +242,9 @@ def test_position_shipped_model_matches_features() -> None:
 
 # Where the rules alone decide otherwise: outside every region container they default to body
 RULES_ALONE: dict[str, list[tuple[Position, str]]] = {
+    # the list between paragraphs is the model's to place; the closing list is the rule's
+    "closing_link_list": [(B if "/form/ul/" in path else pos, path)
+                          for pos, path in EXPECTED["closing_link_list"]],
     "head_noscript_links": [
         (B, "html/head/noscript/a[1]"),
         (B, "html/head/noscript/a[2]"),
@@ -362,6 +382,39 @@ def test_position_landmark_wrapping_most_text_is_left_to_the_model() -> None:
     assert position._region_decides(position._region_above(nav_link, page), page)
     decisions = classify_positions(root, [aside_link, nav_link])
     assert "model" in decisions[0].signal and "model" not in decisions[1].signal
+
+
+def _model_saying(tmp_path: Path, p_body: float) -> object:
+    """A model file whose every answer is P(body) = p_body: the rules around the model, seen
+    with a model that calls everything body."""
+    from linkcrawler import position
+
+    spec = {"features": list(position.FEATURE_NAMES), "max_depth": 1, "cutoff": 0.5,
+            "base": math.log(p_body / (1 - p_body)),
+            "trees": [{"feature": [-1], "threshold": [0.0], "left": [0], "right": [0],
+                       "value": [0.0]}]}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    return position.load_model(path)
+
+
+def test_position_closing_list_overrules_the_model(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _model_saying(tmp_path, 0.6))
+    closing = [f"html/body/div[2]/form/table/tr/td/ul/li[{i}]/a" for i in range(1, 5)]
+    got = [(d.position, d.path) for d in _decide("closing_link_list")]
+    assert got == [(B, path) if path not in closing else (S, path)
+                   for _p, path in EXPECTED["closing_link_list"]]
+    for d in _decide("closing_link_list"):
+        if d.path in closing:
+            assert d.signal == (f"block at {d.path[:-2]} (link density 1.00), a box within the "
+                                "main text block, in a list of links closing the main text; "
+                                "model 0.60")
+    # negative control: without the rule the model's word stands
+    monkeypatch.setattr(position, "_CLOSING_LIST_ITEMS", math.inf)
+    assert {d.position for d in _decide("closing_link_list")} == {B}
 
 
 def test_position_legal_notices_need_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
