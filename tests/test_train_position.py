@@ -1,0 +1,53 @@
+"""bench/train_position.py: how several labelled sets are weighed against each other."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bench.train_position import Dataset, Params, fit_gbdt, link_weights, predict
+
+
+def _dataset(rows: int, seed: int) -> Dataset:
+    rng = np.random.default_rng(seed)
+    x = rng.random((rows, 3))
+    y = (x[:, 0] + 0.2 * rng.random(rows) > 0.6).astype(np.int8)
+    return Dataset(x, y, np.arange(rows) // 10, np.zeros(rows, dtype=int),
+                   [str(i) for i in range(rows // 10)], ["site"])
+
+
+def test_link_weights_give_each_set_its_share_of_the_first_sets_total() -> None:
+    dev, extra = _dataset(40, 0), _dataset(100, 1)
+    w = link_weights([dev, extra], [1.0, 0.3])
+    assert len(w) == 140
+    assert w[:40].sum() == pytest.approx(40.0)
+    assert w[40:].sum() == pytest.approx(12.0)
+    assert set(np.round(w[40:], 12)) == {0.12}
+
+
+def test_link_weights_default_to_one_per_link() -> None:
+    assert link_weights([_dataset(40, 0), _dataset(100, 1)], None).tolist() == [1.0] * 140
+
+
+@pytest.mark.parametrize("weights", [[1.0], [1.0, 0.0], [1.0, -1.0], [1.0, math.nan]])
+def test_link_weights_refuse_a_wrong_list(weights: list[float]) -> None:
+    with pytest.raises(SystemExit, match="--weights needs 2 positive numbers"):
+        link_weights([_dataset(40, 0), _dataset(100, 1)], weights)
+
+
+def test_unit_weights_fit_the_same_model_as_none() -> None:
+    d = _dataset(400, 2)
+    p = Params(trees=5, min_leaf=5)
+    assert fit_gbdt(d.x, d.y, p) == fit_gbdt(d.x, d.y, p, np.ones(len(d.y)))
+
+
+def test_weights_move_the_fit_towards_the_heavier_rows() -> None:
+    d = _dataset(400, 3)
+    p = Params(trees=20, min_leaf=5)
+    w = np.where(d.y == 1, 5.0, 1.0)  # body links count five times
+    light, heavy = predict(fit_gbdt(d.x, d.y, p), d.x), predict(fit_gbdt(d.x, d.y, p, w), d.x)
+    assert heavy.mean() > light.mean()
+    assert fit_gbdt(d.x, d.y, p, w)["base"] == pytest.approx(
+        math.log(5 * d.y.sum() / (len(d.y) - d.y.sum())))
