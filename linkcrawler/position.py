@@ -1251,11 +1251,13 @@ def _closing_list(facts: _LinkFacts) -> bool:
             and f[_I_PARA_AFTER] <= _CLOSING_LIST_AFTER)
 
 
-def _closing_list_decision(facts: _LinkFacts, path: str, page: _Page,
-                           note: str) -> PositionDecision | None:
-    """The boilerplate decision for a link in a list closing the main text, or None."""
-    if not _closing_list(facts):
-        return None
+def _not_body_after_all(facts: _LinkFacts, path: str, page: _Page,
+                        note: str) -> PositionDecision | None:
+    """For a link that would be body: the decision of the rules that overrule that (a legal
+    notice, a list closing the main text), or None."""
+    legal = _legal_footer(facts.block, path, page, note)
+    if legal is not None or not _closing_list(facts):
+        return legal
     pos, why = _boilerplate_position(facts, page)
     return PositionDecision(pos, path, f"{why}, in a list of links closing the main text; {note}")
 
@@ -1390,10 +1392,8 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
             out.append(PositionDecision(pos, path, f"{signal} at {element_path(el, page)}"))
             continue
         if probs is None:
-            out.append(_legal_footer(fa.block, path, page, "no model")
-                       or _closing_list_decision(fa, path, page, "no model")
-                       or PositionDecision(Position.BODY, path,
-                                           "no region container (default body)"))
+            out.append(_not_body_after_all(fa, path, page, "no model") or PositionDecision(
+                Position.BODY, path, "no region container (default body)"))
             continue
         p = probs[k]
         running = _running_text(fa, page) if region is None else None
@@ -1401,11 +1401,9 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
                      and page.top is not None)  # see _RUNNING_FLOOR
         running_body = running is not None and not overruled
         if running_body or p >= model.cutoff:
-            legal = _legal_footer(fa.block, path, page, f"model {p:.2f}")
-            if legal is not None:
-                out.append(legal)
-            elif (closing := _closing_list_decision(fa, path, page, f"model {p:.2f}")):
-                out.append(closing)
+            not_body = _not_body_after_all(fa, path, page, f"model {p:.2f}")
+            if not_body is not None:
+                out.append(not_body)
             elif running_body:
                 out.append(PositionDecision(Position.BODY, path, f"{running}; model {p:.2f}"))
             else:
