@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gzip
 import json
+from pathlib import Path
 
 from bench.label_positions import (
     SourcePage,
