@@ -310,7 +310,8 @@ def decide(prob: np.ndarray, rule: np.ndarray, cutoff: float,
            veto: np.ndarray | None = None, floored: np.ndarray | None = None) -> np.ndarray:
     """The classifier's decision: running text (in `floored` rows only where the model gives
     P(body) >= _RUNNING_FLOOR) or the model, except inside comment threads and landmark
-    regions (`veto`)."""
+    regions (`veto`). The classifier's later rules that take a body call back (legal notices,
+    lists closing the text, a page's few uncertain calls) are not applied here."""
     if floored is not None:
         rule = rule & ((prob >= _RUNNING_FLOOR) | ~floored)
     body = (prob >= cutoff) | rule

@@ -160,6 +160,20 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (B, "html/body/article/div/p[2]/a"),
         (C, "html/body/div/ol/li/p/a"),
     ],
+    # a story whose text has no link: its promo line is no body link (the model agrees; with
+    # an uncertain model, see the tests of few uncertain body calls)
+    "lone_uncertain_body_call": [
+        (N, "html/body/nav/a[1]"),
+        (N, "html/body/nav/a[2]"),
+        (S, "html/body/article/p[4]/a"),
+        (F, "html/body/footer/a"),
+    ],
+    "three_uncertain_body_calls": [
+        (N, "html/body/nav/a[1]"),
+        (N, "html/body/nav/a[2]"),
+        *[(S, f"html/body/article/p[{i}]/a") for i in (4, 5, 6)],
+        (F, "html/body/footer/a"),
+    ],
     # the main text block is never inside a comment thread, however long the discussion
     "comments_outweigh_article": [
         (H, "html/body/header/a"),
@@ -245,6 +259,9 @@ RULES_ALONE: dict[str, list[tuple[Position, str]]] = {
     # the list between paragraphs is the model's to place; the closing list is the rule's
     "closing_link_list": [(B if "/form/ul/" in path else pos, path)
                           for pos, path in EXPECTED["closing_link_list"]],
+    # no model, no calls to weigh: outside every region the promo lines default to body
+    **{case: [(B if "/article/" in path else pos, path) for pos, path in EXPECTED[case]]
+       for case in ("lone_uncertain_body_call", "three_uncertain_body_calls")},
     "head_noscript_links": [
         (B, "html/head/noscript/a[1]"),
         (B, "html/head/noscript/a[2]"),
@@ -365,6 +382,72 @@ def test_position_running_text_yields_to_a_certain_model(
     for d in decisions[1:]:
         assert d.signal.startswith("running text in <p>") == (p > position._RUNNING_FLOOR), d
         assert ("overrules running text" in d.signal) == (p < position._RUNNING_FLOOR), d
+
+
+_PROMO = "html/body/article/p[4]/a"
+_PROMO_BOX = "block at html/body/article/p[4] (link density 1.00), a box within the main text block"
+
+
+@pytest.mark.parametrize(("p", "promo"), [
+    (0.7, (S, f"{_PROMO_BOX}; model 0.70, but the page's only body calls are few and uncertain")),
+    (0.95, (B, "model 0.95: in <p>, block link density 1.00, inside main text block at "
+               "html/body/article")),
+])
+def test_position_few_uncertain_body_calls_are_not_body(
+        p: float, promo: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page whose only body calls are at most _LONE_BODY_LINKS, all under _LONE_BODY_P and
+    none running text, gets no body link (issue 4, item 3); a sure call stays body."""
+    from linkcrawler import position
+
+    assert position._LONE_BODY_P == 0.9
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(p))
+    decisions = _decide("lone_uncertain_body_call")
+    assert [(d.position, d.path) for d in decisions] == [
+        (N, "html/body/nav/a[1]"), (N, "html/body/nav/a[2]"), (promo[0], _PROMO),
+        (F, "html/body/footer/a"),
+    ]
+    assert decisions[2].signal == promo[1]
+
+
+def test_position_few_uncertain_body_calls_fail_with_the_gate_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Negative control: with the gate off the uncertain promo line is body."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.7))
+    monkeypatch.setattr(position, "_LONE_BODY_LINKS", 0)
+    assert _decide("lone_uncertain_body_call")[2].position is B
+
+
+def test_position_more_uncertain_body_calls_than_the_gate_stay_body(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three uncertain calls (more than _LONE_BODY_LINKS) are the model's to make; so are two
+    uncertain calls beside running text (running_text_model_certain: both links are sure)."""
+    from linkcrawler import position
+
+    assert position._LONE_BODY_LINKS == 2
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.7))
+    got = [(d.position, d.path) for d in _decide("three_uncertain_body_calls")]
+    assert got[2:5] == [(B, f"html/body/article/p[{i}]/a") for i in (4, 5, 6)]
+    running = _decide("running_text_model_certain")
+    assert [d.position for d in running] == [N, B, B]
+
+
+@pytest.mark.parametrize("case", ["lone_uncertain_body_call", "three_uncertain_body_calls"])
+def test_position_only_judges_the_whole_page_for_the_gate(
+        case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking about one link gives it its decision among all, when the gate fires too."""
+    from linkcrawler import position
+    from linkcrawler.position import NOT_CLASSIFIED
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.7))
+    full = _decide(case)
+    root = lxml.html.document_fromstring((FIXTURES / f"{case}.html").read_bytes())
+    anchors = list(root.iter("a"))
+    for k in range(len(anchors)):
+        got = classify_positions(root, anchors, only={k})
+        assert got[k] == full[k]
+        assert all(d is NOT_CLASSIFIED for i, d in enumerate(got) if i != k)
 
 
 def test_position_landmark_wrapping_most_text_is_left_to_the_model() -> None:
