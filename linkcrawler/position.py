@@ -1418,7 +1418,7 @@ def _region_decides(region: tuple[Position, str, object], page: _Page) -> bool:
 
 
 def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model | None,
-                  page: _Page, out: list, calls: list | None = None) -> None:
+                  page: _Page, out: list, calls: list) -> None:
     """Appends the decisions to `out`, and to `calls` (j, P(body), sure) for every body call
     of the model or the running-text rule (sure: running text, or P(body) >= _LONE_BODY_P)."""
     for k, (a, fa) in enumerate(zip(anchors, facts, strict=True)):
@@ -1446,7 +1446,7 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
             else:
                 why = _body_reason(fa, page)
                 out.append(PositionDecision(Position.BODY, path, f"model {p:.2f}: {why}"))
-            if calls is not None and not_body is None:
+            if not_body is None:
                 calls.append((k, p, running_body or p >= _LONE_BODY_P))
             continue
         if region is not None:
