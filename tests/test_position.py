@@ -200,6 +200,10 @@ def test_position_fixture(case: str) -> None:
 def test_position_only_gives_the_same_decisions(case: str) -> None:
     """Asking about one link (`only`; then the children of only the parents on its path are
     counted) gives it exactly its decision among all; the others are not classified."""
+    _assert_only_gives_the_same_decisions(case)
+
+
+def _assert_only_gives_the_same_decisions(case: str) -> None:
     from linkcrawler.position import NOT_CLASSIFIED
 
     full = _decide(case)
@@ -438,16 +442,9 @@ def test_position_only_judges_the_whole_page_for_the_gate(
         case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Asking about one link gives it its decision among all, when the gate fires too."""
     from linkcrawler import position
-    from linkcrawler.position import NOT_CLASSIFIED
 
     monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.7))
-    full = _decide(case)
-    root = lxml.html.document_fromstring((FIXTURES / f"{case}.html").read_bytes())
-    anchors = list(root.iter("a"))
-    for k in range(len(anchors)):
-        got = classify_positions(root, anchors, only={k})
-        assert got[k] == full[k]
-        assert all(d is NOT_CLASSIFIED for i, d in enumerate(got) if i != k)
+    _assert_only_gives_the_same_decisions(case)
 
 
 def test_position_landmark_wrapping_most_text_is_left_to_the_model() -> None:
