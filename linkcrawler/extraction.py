@@ -99,6 +99,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote
 
 import lxml.etree
@@ -292,7 +293,11 @@ def _parse_absolute(url: str) -> tuple[_Url, str | None] | None:
 
 
 def _clean(href: str) -> str:
-    return href.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
+    href = href.strip(_C0_AND_SPACE)
+    # str.translate looks up every character (~2 us an href); most hrefs have nothing to drop
+    if "\t" in href or "\n" in href or "\r" in href:
+        return href.translate(_TAB_NEWLINE)
+    return href
 
 
 def _resolve(base: _Url | None, base_scheme: str, href: str) -> str | None:
@@ -803,6 +808,7 @@ _STYLE_HINT = re.compile(r"none|hidden|collapse|visible", re.I)
 _NAMESPACE_SWITCH = {
     ("html", "svg"): "svg", ("svg", "foreignobject"): "html", ("html", "math"): "math",
 }
+_SWITCH_TAGS = frozenset(tag for _, tag in _NAMESPACE_SWITCH)
 
 
 def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
@@ -870,6 +876,7 @@ def _walk(root, skip: _HrefSkip | None = None, above: _Above = _TOP,  # noqa: AN
     block_count = 0
     open_links: list[_LinkRecord] = []
     hides, vis_flags = _Visibility.HIDES, _Visibility.SHOWS | _Visibility.VIS_HIDDEN
+    switch_tags, pending = _SWITCH_TAGS, stream.pending
 
     # comments and processing instructions were dropped by the parser (their neighbouring
     # texts merged), so every node here is an element
@@ -885,7 +892,8 @@ def _walk(root, skip: _HrefSkip | None = None, above: _Above = _TOP,  # noqa: AN
             if block:
                 stream.space()
                 blocks.pop()
-                stream.close_block(block)
+                if block in pending:
+                    stream.close_block(block)
             if link is not None:
                 open_links.pop()
                 if link.end < 0:  # in the text stream (not <area>, not inside <template>)
@@ -900,7 +908,8 @@ def _walk(root, skip: _HrefSkip | None = None, above: _Above = _TOP,  # noqa: AN
             continue
         tag = el.tag
         flags = _own_visibility(el, tag)
-        child_ns = _NAMESPACE_SWITCH.get((namespace, tag), namespace)
+        child_ns = (_NAMESPACE_SWITCH.get((namespace, tag), namespace) if tag in switch_tags
+                    else namespace)
         if flags:
             if flags & hides:
                 hide_depth += 1
@@ -1065,6 +1074,7 @@ def _visit_meta(el, scan: _Scan) -> None:  # noqa: ANN001
         scan.refresh = content
 
 
+@lru_cache(maxsize=1024)  # pages repeat a few rel values ("nofollow noopener") on every link
 def _rel_tokens(rel: str) -> tuple[str, ...]:
     return _dedupe(t for t in _REL_SPLIT.split(rel.lower()) if t)
 

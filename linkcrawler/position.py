@@ -286,7 +286,8 @@ _LINK_TAGS = frozenset({"a", "area"})
 
 @dataclass(slots=True)
 class _Page:
-    """Measurements of one page. Mutable only while it is being built (caches for paths)."""
+    """Measurements of one page. Mutable only while it is being built and in its memos (paths,
+    regions, inherited marks, element stats, parent parts)."""
 
     # Per-element measurements are lists by element number (document order, `index`); the
     # last entry of each list is the value for an element that was not measured.
@@ -294,7 +295,7 @@ class _Page:
     text_len: list
     link_len: list
     para_len: list  # text in paragraphs (low link density) below the element
-    offset: dict  # visible text before the element's start
+    offset: list  # visible text before the element's start
     total_text: int
     total_para: int
     total_links: int
@@ -305,27 +306,27 @@ class _Page:
     path_of: dict
     region_of: dict  # element -> (outermost region at or above it, inside a section)
     link_count: list  # number of links below the element
-    inherit: dict  # element -> what it inherits from its ancestors (see _inherited)
-    stats_of: dict  # element -> _element_stats
+    inherit: list  # element number -> what it inherits from its ancestors (see _inherited)
+    stats_of: list  # element number -> _element_stats, None until asked for
     constants: dict  # page-level features, the same for every link
     child_tags: list  # {tag: number of element children with it}; None: none, or not counted
     # yet (see _kids)
     parent_parts: dict  # element -> _ParentPart of the links directly below it
     rank_from_end: list  # rank among its same-tag siblings, the last one being 1 (root: 0)
+    order: list  # the measured elements, by number
+    tags: list  # their local tag names ("" for an element not measured)
+    parent_of: list  # the number of the parent, -1 for none (or not measured)
     site: str = ""  # the page's own host (canonical or og:url), without www.; "" if unknown
-    para_offset: dict = field(default_factory=dict)  # paragraph text before the element's start
+    para_offset: list = field(default_factory=lambda: [0])  # paragraph text before its start
     top_chain: set = field(default_factory=set)  # the main text block and its ancestors
     base_row: list = field(default_factory=list)  # a feature row with `constants` filled in
 
 
-def _own_text(el, tag: str) -> int:  # noqa: ANN001
-    return 0 if tag in _SKIP_TEXT_TAGS else len((el.text or "").strip())
-
-
 def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page:  # noqa: ANN001
-    """`nodes`: list(root.iter()), when the caller has it already. `all_links`: most links will
-    be classified, so count every element's children here (their tags give the link paths and
-    the repeated siblings); else _kids counts them for the few parents asked about."""
+    """`root`: the document's root element (nothing above it is measured). `nodes`:
+    list(root.iter()), when the caller has it already. `all_links`: most links will be
+    classified, so count every element's children here (their tags give the link paths and the
+    repeated siblings); else _kids counts them for the few parents asked about."""
     order = list(root.iter()) if nodes is None else nodes
     tags = list(map(_LOCAL_CACHE.get, map(_TAG_OF, order)))  # map(): no bytecode per element
     if None in tags:
@@ -343,6 +344,8 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
     links = [0] * n
     para = [0] * n
     direct = [0] * n
+    owns = [0] * n  # the element's own text (0 in script, style, ...)
+    tails = [0] * n
     count = [0] * n
     kids: list = [None] * n  # element number -> {tag: number of element children with it}
     rank = [0] * n  # rank among same-tag siblings, the last one being 1
@@ -358,7 +361,7 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
             text[i] = links[i] = para[i] = 0
         else:
             t = el.text
-            own = len(t.strip()) if t else 0
+            own = owns[i] = len(t.strip()) if t else 0
             total = text[i] + own
             lk = total if is_link else links[i]
             pa = para[i]
@@ -383,11 +386,26 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
                 rank[i] = counts[tag] = counts.get(tag, 0) + 1
             count[p] += c
             t = el.tail
-            tail = len(t.strip()) if t else 0
+            tail = tails[i] = len(t.strip()) if t else 0
             text[p] += total + tail
             links[p] += lk
             para[p] += pa
             direct[p] += tail
+    # visible text and paragraph text before each element's start (parents come first)
+    offset = [0] * n
+    para_offset = [0] * n
+    run = [0] * n  # text before the end of the element's children seen so far
+    para_run = [0] * n
+    for i, p in enumerate(parents):
+        if p is None:
+            run[i] = owns[i]
+            continue
+        o = offset[i] = run[p]
+        po = para_offset[i] = para_run[p]
+        run[p] = o + text[i] + tails[i]
+        para_run[p] = po + para[i]
+        run[i] = o + owns[i]
+        para_run[i] = po
     body = next((i for i, tag in enumerate(tags) if tag == "body"), 0)
     candidates = []
     for i, s in score.items():
@@ -397,18 +415,20 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
             candidates.append((s, order[i]))
     top = _main_text_block(candidates)
     for values, missing in ((text, 0), (links, 0), (para, 0), (count, 0), (kids, None),
-                            (rank, 0)):
+                            (rank, 0), (offset, 0), (para_offset, 0)):
         values.append(missing)  # the entry for elements not measured (number -1)
     page = _Page(
-        index=index, text_len=text, link_len=links, para_len=para, offset={root: 0},
+        index=index, text_len=text, link_len=links, para_len=para, offset=offset,
         total_text=text[body], total_para=para[body], total_links=links[body], top=top,
         top_start=0, top_end=0, index_of={}, path_of={}, region_of={},
-        link_count=count, inherit={}, stats_of={}, constants={}, child_tags=kids,
-        parent_parts={}, rank_from_end=rank, para_offset={root: 0},
+        link_count=count, inherit=[None] * (n + 1), stats_of=[None] * (n + 1), constants={},
+        child_tags=kids,
+        parent_parts={}, rank_from_end=rank, order=order, tags=[*tags, ""],
+        parent_of=[-1 if p is None else p for p in parents] + [-1], para_offset=para_offset,
     )
     if top is not None:
         t = index[top]
-        page.top_start = _offset(top, page)
+        page.top_start = offset[t]
         page.top_end = page.top_start + text[t]
         page.top_chain = set(top.iterancestors())
         page.top_chain.add(top)
@@ -486,41 +506,6 @@ def _other_site(href: str, site: str) -> float:
     return 0.0 if same else 1.0
 
 
-def _offset(el, page: _Page) -> int:  # noqa: ANN001
-    """Visible text before `el`'s start; filled lazily, a parent's children at once."""
-    offset = page.offset
-    off = offset.get(el)
-    if off is not None:
-        return off
-    pending = []
-    node = el
-    while node is not None and node not in offset:
-        pending.append(node)
-        node = node.getparent()
-    for node in reversed(pending):
-        if node not in offset:
-            parent = node.getparent()
-            if parent is None:
-                offset[node] = 0
-            else:
-                _fill_children(parent, page)
-    return offset.get(el, 0)
-
-
-def _fill_children(parent, page: _Page) -> None:  # noqa: ANN001
-    """Text and paragraph-text offsets of `parent`'s element children (its own known)."""
-    text_len, offset, index = page.text_len, page.offset, page.index
-    para_len, para_offset = page.para_len, page.para_offset
-    run = offset[parent] + _own_text(parent, _local(parent.tag))
-    para_run = para_offset.get(parent, 0)
-    for child in parent.iterchildren(etree.Element):
-        offset[child] = run
-        para_offset[child] = para_run
-        i = index.get(child, -1)
-        run += text_len[i] + len((child.tail or "").strip())
-        para_run += para_len[i]
-
-
 def _kids(parent, p: int, page: _Page) -> dict:  # noqa: ANN001
     """{tag: number of element children} of measured element number `p` when _measure did not
     count them; fills in the children's ranks among their same-tag siblings on the way."""
@@ -568,10 +553,11 @@ def _step(el, page: _Page) -> str:  # noqa: ANN001
 def element_path(el, page: _Page | None = None) -> str:  # noqa: ANN001
     """`html/body/div[2]/a`: see the module docstring for the format."""
     cache_page = page or _Page(
-        index={}, text_len=[0], link_len=[0], para_len=[0], offset={}, total_text=0,
+        index={}, text_len=[0], link_len=[0], para_len=[0], offset=[0], total_text=0,
         total_para=0, total_links=0, top=None, top_start=0, top_end=0, index_of={}, path_of={},
-        region_of={}, link_count=[0], inherit={}, stats_of={}, constants={}, child_tags=[None],
-        parent_parts={}, rank_from_end=[0])
+        region_of={}, link_count=[0], inherit=[None], stats_of=[None], constants={},
+        child_tags=[None],
+        parent_parts={}, rank_from_end=[0], order=[], tags=[""], parent_of=[-1])
     path_of = cache_page.path_of
     pending = []
     node = el
@@ -821,12 +807,15 @@ _I_BLOCK_KIND = {tag: _FI[name] for tag, name in _BLOCK_KIND.items()}
 def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
     """The shared part of the features of the links below `parent` (`a`: one of them)."""
     row = page.base_row.copy()  # the page-level features filled in
-    depth, marks, block, name_hit, below_top = _inherited(parent, page) if parent is not None else (
-        0, {}, a, None, 0)
-    k = _I_BLOCK_KIND.get(_local(block.tag))
+    index = page.index
+    p = index.get(parent, -1) if parent is not None else -1
+    depth, marks, b, name_hit, below_top = _inherited(p, page) if p >= 0 else (
+        0, {}, index.get(a, -1), None, 0)
+    block = page.order[b] if b >= 0 else a
+    tags, parent_of = page.tags, page.parent_of
+    k = _I_BLOCK_KIND.get(tags[b])
     if k is not None:
         row[k] = 1.0
-    b = page.index.get(block, -1)
     bt, bl = page.text_len[b], page.link_len[b]
     row[_I_BLK_TEXT] = _log(bt)
     row[_I_BLK_PLAIN] = _log(bt - bl)
@@ -834,8 +823,7 @@ def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
     row[_I_BLK_LINKS] = _log(page.link_count[b])
     row[_I_BLK_PARA] = page.para_len[b] / bt if bt else 0.0
     if page.total_para:  # paragraphs of the page before and after the link's block
-        _offset(block, page)
-        before = page.para_offset.get(block, 0)
+        before = page.para_offset[b]
         after = page.total_para - before - page.para_len[b]
         row[_I_PARA_BEFORE] = before / page.total_para
         row[_I_PARA_AFTER] = max(after, 0) / page.total_para
@@ -846,12 +834,12 @@ def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
     if name_hit is not None:
         nearest_name = (name_hit[0], name_hit[1], link_depth - name_hit[3], name_hit[2])
 
-    # the nearest ancestors, nearest first
+    # the numbers of the nearest ancestors, nearest first
     chain = []
-    node = parent
-    while node is not None and len(chain) < _MAX_DISTANCE:
-        chain.append(node)
-        node = node.getparent()
+    i = p
+    while i >= 0 and len(chain) < _MAX_DISTANCE:
+        chain.append(i)
+        i = parent_of[i]
     region = _region_above(a, page)
     if region is not None:
         row[_RULE_KEY[region[0]]] = 1.0
@@ -859,28 +847,30 @@ def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
         row[_I_RULE_LANDMARK] = float(kind == "landmark")
         row[_I_RULE_ROLE] = float(kind == "role")
         row[_I_RULE_NAME] = float(kind in ("id", "class"))
+    stats_of = page.stats_of
+    last = len(chain) - 1
     for d, k_share, k_density, k_links in _ANC_KEYS:
-        el = chain[min(d, len(chain)) - 1] if chain else a
-        row[k_share], row[k_density], row[k_links] = _element_stats(el, page)
+        i = chain[min(d - 1, last)] if chain else page.index.get(a, -1)
+        stats = stats_of[i] or _element_stats(i, page)
+        row[k_share], row[k_density], row[k_links] = stats
 
     in_top = below_top == 2
     if page.top is not None:
         row[_I_IN_TOP] = float(in_top)
         row[_I_IN_TOP_PARENT] = float(below_top > 0)
 
-    li = next((el for el in chain[:4] if _local(el.tag) == "li"), None)
-    if li is not None and li.getparent() is not None:
-        lst = li.getparent()
+    li = next((i for i in chain[:4] if tags[i] == "li"), None)
+    if li is not None and parent_of[li] >= 0:
+        lst = parent_of[li]
         row[_I_LIST_ITEMS] = _log(_same_tag_children(lst, "li", page))
-        k = page.index.get(lst, -1)
-        lt = page.text_len[k]
-        row[_I_LIST_DENSITY] = page.link_len[k] / lt if lt else 1.0
+        lt = page.text_len[lst]
+        row[_I_LIST_DENSITY] = page.link_len[lst] / lt if lt else 1.0
     repeat = 0
-    for el in chain[:2]:
-        up = el.getparent()
-        if up is None:
+    for i in chain[:2]:
+        up = parent_of[i]
+        if up < 0:
             break
-        repeat = max(repeat, _same_tag_children(up, _local(el.tag), page) - 1)
+        repeat = max(repeat, _same_tag_children(up, tags[i], page) - 1)
     row[_I_DEPTH] = min(depth, 40) / 40
     return _ParentPart(row, region, block, nearest_name, in_top, repeat)
 
@@ -919,58 +909,55 @@ def _link_facts(a, page: _Page) -> _LinkFacts:  # noqa: ANN001
     row[_I_BEFORE] = min(len(before.strip()), 200) / 200
     row[_I_AFTER] = min(len(after), 200) / 200
     row[_I_AFTER_LOWER] = float(bool(after) and (after[0].islower() or after[0] in ",.;:)"))
-    off = _offset(a, page)
+    off = page.offset[page.index.get(a, -1)]
     if page.top is not None and not shared.in_top:
         row[_I_BEFORE_TOP] = float(off < page.top_start)
         row[_I_AFTER_TOP] = float(off >= page.top_end)
     repeat = shared.repeat_up
     if parent is not None:
-        repeat = max(repeat, _same_tag_children(parent, tag, page) - 1)
+        repeat = max(repeat, _same_tag_children(page.index.get(parent, -1), tag, page) - 1)
     row[_I_REPEAT] = _log(repeat)
     return _LinkFacts(row, shared.region, shared.block, shared.nearest_name)
 
 
-def _element_stats(el, page: _Page) -> tuple[float, float, float]:  # noqa: ANN001
-    """(share of the page's paragraph text, paragraph-text density, link density) of `el`."""
-    stats = page.stats_of.get(el)
-    if stats is None:
-        i = page.index.get(el, -1)
-        t = page.text_len[i]
-        para = page.para_len[i]
-        stats = (
-            para / (page.total_para or 1),
-            para / t if t else 0.0,
-            page.link_len[i] / t if t else 1.0,
-        )
-        page.stats_of[el] = stats
+def _element_stats(i: int, page: _Page) -> tuple[float, float, float]:
+    """(share of the page's paragraph text, paragraph-text density, link density) of element
+    number `i`, memoised."""
+    t = page.text_len[i]
+    para = page.para_len[i]
+    stats = page.stats_of[i] = (
+        para / (page.total_para or 1),
+        para / t if t else 0.0,
+        page.link_len[i] / t if t else 1.0,
+    )
     return stats
 
 
-def _inherited(el, page: _Page) -> tuple[int, dict, object, tuple | None, int]:  # noqa: ANN001
-    """What `el` and its ancestors say, memoised top-down so links share the work.
+def _inherited(i: int, page: _Page) -> tuple[int, dict, int, tuple | None, int]:
+    """What element number `i` and its ancestors say, memoised top-down so links share the work.
 
-    (depth of el, {feature index: depth of the nearest ancestor-or-self that has it}, nearest block
-    ancestor-or-self (else the root), nearest region name hit (position, "class \"x\"",
-    element, depth), 2 if el is or is below the main text block, 1 if below the block's parent
-    only, else 0).
+    (depth of the element, {feature index: depth of the nearest ancestor-or-self that has it},
+    number of the nearest block ancestor-or-self (else the root), nearest region name hit
+    (position, "class \"x\"", element, depth), 2 if the element is or is below the main text
+    block, 1 if below the block's parent only, else 0).
     """
     pending = []
-    node = el
-    inherit = page.inherit
-    while node is not None and node not in inherit:
-        pending.append(node)
-        node = node.getparent()
-    state = inherit[node] if node is not None else (-1, {}, None, None, 0)
-    top = page.top
-    top_parent = top.getparent() if top is not None else None
-    for node in reversed(pending):
+    inherit, parent_of, order, tags = page.inherit, page.parent_of, page.order, page.tags
+    while i >= 0 and inherit[i] is None:
+        pending.append(i)
+        i = parent_of[i]
+    state = inherit[i] if i >= 0 else (-1, {}, -1, None, 0)
+    top = page.index.get(page.top, -1) if page.top is not None else -2
+    top_parent = parent_of[top] if top >= 0 else -2
+    for i in reversed(pending):
         depth, marks, block, name_hit, in_top = state
         depth += 1
-        if node is top:
+        if i == top:
             in_top = 2
-        elif in_top == 0 and node is top_parent:
+        elif in_top == 0 and i == top_parent:
             in_top = 1
-        tag = _local(node.tag)
+        tag = tags[i]
+        node = order[i]
         own = list(_CONTAINER_OF_TAG.get(tag, ()))
         if tag == "div" and node.get("role") == "main":
             own.append(_I_IN_MAIN)
@@ -986,10 +973,10 @@ def _inherited(el, page: _Page) -> tuple[int, dict, object, tuple | None, int]: 
             marks = {**marks, **dict.fromkeys(own, depth)}
         # with no block above it (a link in <head>'s <noscript>), the root is the block, as
         # on the bounded path
-        if tag in _BLOCK_TAGS or block is None:
-            block = node
+        if tag in _BLOCK_TAGS or block < 0:
+            block = i
         state = (depth, marks, block, name_hit, in_top)
-        inherit[node] = state
+        inherit[i] = state
     return state
 
 
@@ -1004,17 +991,12 @@ def _region_above(el, page: _Page) -> tuple[Position, str, object] | None:  # no
     return _region_of_chain(chain, page)
 
 
-def _same_tag_children(parent, tag: str, page: _Page) -> int:  # noqa: ANN001
-    """How many element children of `parent` have this tag (repeated items of a list)."""
-    k = page.index.get(parent, -1)
+def _same_tag_children(k: int, tag: str, page: _Page) -> int:
+    """How many element children of element number `k` have this tag (repeated items of a
+    list)."""
     counts = page.child_tags[k]
     if counts is None:
-        if k >= 0:
-            return _kids(parent, k, page).get(tag, 0)
-        counts = {}
-        for c in parent:
-            t = _local(c.tag)
-            counts[t] = counts.get(t, 0) + 1
+        return _kids(page.order[k], k, page).get(tag, 0) if k >= 0 else 0
     return counts.get(tag, 0)
 
 
@@ -1340,7 +1322,8 @@ NOT_CLASSIFIED = PositionDecision(Position.BODY, "", "not classified (not asked 
 
 def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
                        only: Collection[int] | None = None) -> list[PositionDecision]:
-    """One decision per link element in `anchors`, in the same order (see module docstring).
+    """One decision per link element in `anchors`, in the same order (see module docstring);
+    `root` is the document's root element, as parsed.
 
     `only`: indices of the links whose position is wanted (the verifier needs the few links to
     the target's site, not the hundred others); the rest get NOT_CLASSIFIED. Page-level
