@@ -197,6 +197,15 @@ def _non_ascii_count(data: bytes) -> int:
 
 def _bad_sequences(data: bytes, codec: str) -> int:
     """How many sequences fail to decode, ignoring one incomplete sequence at the very end."""
+    if codec == "utf-8":
+        # the usual case, valid UTF-8, without the incremental decoder's copy and the counts
+        # (a U+FFFD in valid UTF-8 was written in the page itself)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return 0
     decoder = codecs.getincrementaldecoder(codec)("replace")
     text = decoder.decode(data, final=False)
     bad = text.count("\ufffd")
@@ -207,6 +216,10 @@ def _bad_sequences(data: bytes, codec: str) -> int:
 
 def _is_non_ascii_utf8(data: bytes) -> bool:
     """Valid UTF-8 (a sequence cut off at the very end allowed) with a non-ASCII character."""
+    try:
+        return not data.decode("utf-8").isascii()  # the usual case, without a copy
+    except UnicodeDecodeError:
+        pass
     try:
         text = codecs.getincrementaldecoder("utf-8")("strict").decode(data, final=False)
     except UnicodeDecodeError:
