@@ -804,6 +804,7 @@ def _collapse(text: str) -> str:
 
 # Cheap substring tests that let most class and style attributes skip the exact parse.
 _CLASS_HINT = re.compile(r"hid|sr-only|invisible|d-none|screen-reader")
+_CLASS_HINTED: dict[str, bool] = {}  # class attribute -> _CLASS_HINT found in it (memo)
 _STYLE_HINT = re.compile(r"none|hidden|collapse|visible", re.I)
 _NAMESPACE_SWITCH = {
     ("html", "svg"): "svg", ("svg", "foreignobject"): "html", ("html", "math"): "math",
@@ -818,14 +819,27 @@ def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
     classes = el.get("class")
     if style is not None and not _STYLE_HINT.search(style):
         style = None
-    if classes is not None and not _CLASS_HINT.search(classes):
-        classes = None
+    if classes is not None:
+        # memoised: templates repeat their class strings on every page, and the regex search
+        # was ~2% of a page's time
+        hinted = _CLASS_HINTED.get(classes)
+        if hinted is None:
+            hinted = _class_hinted(classes)
+        if not hinted:
+            classes = None
     flags = 0
     if hidden is not None or style or classes:
         flags = _element_visibility(hidden, style, classes)
     if tag == "dialog" and el.get("open") is None:
         flags |= _Visibility.HIDES
     return flags
+
+
+def _class_hinted(classes: str) -> bool:
+    if len(_CLASS_HINTED) >= 100_000:  # bounded: a long crawl meets endless class strings
+        _CLASS_HINTED.clear()
+    hinted = _CLASS_HINTED[classes] = _CLASS_HINT.search(classes) is not None
+    return hinted
 
 
 @dataclass(frozen=True, slots=True)
