@@ -836,7 +836,7 @@ def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
 
 
 def _class_hinted(classes: str) -> bool:
-    if len(_CLASS_HINTED) >= 100_000:  # bounded: a long crawl meets endless class strings
+    if len(_CLASS_HINTED) >= 20_000:  # bounded (~3 MB): a long crawl meets endless class strings
         _CLASS_HINTED.clear()
     hinted = _CLASS_HINTED[classes] = _CLASS_HINT.search(classes) is not None
     return hinted
