@@ -805,6 +805,7 @@ def _collapse(text: str) -> str:
 # Cheap substring tests that let most class and style attributes skip the exact parse.
 _CLASS_HINT = re.compile(r"hid|sr-only|invisible|d-none|screen-reader")
 _CLASS_HINTED: dict[str, bool] = {}  # class attribute -> _CLASS_HINT found in it (memo)
+_MEMO_VALUE_CHARS = 300  # longer attribute values are not memoised (a hostile page's junk)
 _STYLE_HINT = re.compile(r"none|hidden|collapse|visible", re.I)
 _NAMESPACE_SWITCH = {
     ("html", "svg"): "svg", ("svg", "foreignobject"): "html", ("html", "math"): "math",
@@ -836,9 +837,11 @@ def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
 
 
 def _class_hinted(classes: str) -> bool:
-    if len(_CLASS_HINTED) >= 20_000:  # bounded (~3 MB): a long crawl meets endless class strings
-        _CLASS_HINTED.clear()
-    hinted = _CLASS_HINTED[classes] = _CLASS_HINT.search(classes) is not None
+    hinted = _CLASS_HINT.search(classes) is not None
+    if len(classes) <= _MEMO_VALUE_CHARS:
+        if len(_CLASS_HINTED) >= 10_000:  # at most ~3.5 MB: a crawl meets endless class strings
+            _CLASS_HINTED.clear()
+        _CLASS_HINTED[classes] = hinted
     return hinted
 
 
@@ -1088,9 +1091,17 @@ def _visit_meta(el, scan: _Scan) -> None:  # noqa: ANN001
         scan.refresh = content
 
 
-@lru_cache(maxsize=1024)  # pages repeat a few rel values ("nofollow noopener") on every link
 def _rel_tokens(rel: str) -> tuple[str, ...]:
+    # pages repeat a few short rel values ("nofollow noopener") on every link; long ones, which
+    # only a hostile page writes, are not kept
+    return _short_rel_tokens(rel) if len(rel) <= _MEMO_VALUE_CHARS else _split_rel(rel)
+
+
+def _split_rel(rel: str) -> tuple[str, ...]:
     return _dedupe(t for t in _REL_SPLIT.split(rel.lower()) if t)
+
+
+_short_rel_tokens = lru_cache(maxsize=1024)(_split_rel)
 
 
 def _text_before(chunks: list[str], lo: int, hi: int) -> str:

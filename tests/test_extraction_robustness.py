@@ -217,3 +217,19 @@ def test_many_links_stay_linear(html: str, monkeypatch: pytest.MonkeyPatch) -> N
     parsed = parse_page(html, URL)
     assert parsed.links
     assert time.process_time() - started < 20  # about 1 s on a laptop; quadratic was minutes
+
+
+def test_attribute_memos_keep_neither_long_values_nor_too_many() -> None:
+    """The class-hint and rel memos outlive pages: a hostile page must not fill them with junk."""
+    from linkcrawler import extraction
+
+    long_junk = "".join(
+        f'<p class="{"x" * 400}{i}"><a rel="{"nofollow " * 50}{i}" href="/{i}">a</a></p>'
+        for i in range(300)
+    )
+    many_short = "".join(f'<p class="c{i}"><a rel="r{i}" href="/{i}">a</a></p>' for i in range(12_000))
+    for html in (long_junk, many_short):
+        assert len(parse_page(html, "https://h/").links) in (300, 12_000)
+    assert len(extraction._CLASS_HINTED) <= 10_000
+    assert max(map(len, extraction._CLASS_HINTED)) <= extraction._MEMO_VALUE_CHARS
+    assert extraction._short_rel_tokens.cache_info().currsize <= 1024
