@@ -165,6 +165,20 @@ _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "head", 
 # --- element helpers --------------------------------------------------------------------------
 
 
+# Memos of tag and attribute names outlive pages. They hold at most _MEMO_ENTRIES keys (cleared
+# when full: a crawl meets endless names) of at most _MEMO_KEY_CHARS characters (a hostile
+# page's 10 KB class is not kept), a few MB each at most.
+_MEMO_ENTRIES = 50_000
+_MEMO_KEY_CHARS = 300
+
+
+def _remember(memo: dict, key: object, value: object, size: int) -> None:
+    if size <= _MEMO_KEY_CHARS:
+        if len(memo) >= _MEMO_ENTRIES:
+            memo.clear()
+        memo[key] = value
+
+
 _LOCAL_CACHE: dict[str, str] = {}
 _TAG_OF = attrgetter("tag")
 _PARENT_OF = etree._Element.getparent  # noqa: SLF001
@@ -175,7 +189,8 @@ def _local(tag: object) -> str:
     if local is None:
         if not isinstance(tag, str):
             return ""
-        local = _LOCAL_CACHE[tag] = tag.rsplit("}", 1)[-1].lower()
+        local = tag.rsplit("}", 1)[-1].lower()
+        _remember(_LOCAL_CACHE, tag, local, len(tag))
     return local
 
 
@@ -193,8 +208,7 @@ def _name_position(name: str) -> Position | None:
     if name in _NAME_CACHE:
         return _NAME_CACHE[name]
     pos = _name_position_uncached(name)
-    if len(_NAME_CACHE) < 100_000:
-        _NAME_CACHE[name] = pos
+    _remember(_NAME_CACHE, name, pos, len(name))
     return pos
 
 
@@ -641,8 +655,7 @@ def _word_categories(w: str) -> frozenset[str]:
         m = _STEM_RE.match(w)
         if m is not None:
             cats = cats | {m.lastgroup}
-        if len(_CATEGORY_CACHE) < 100_000:  # bounded: names are site vocabulary
-            _CATEGORY_CACHE[w] = cats
+        _remember(_CATEGORY_CACHE, w, cats, len(w))
     return cats
 
 
@@ -662,9 +675,7 @@ def _token_info(name: str) -> tuple[frozenset[str], Position | None]:
         if c:
             cats = cats | c
     info = (cats, _name_position(name))
-    if len(_TOKEN_CACHE) > 200_000:  # bounded: a long crawl meets endless class names
-        _TOKEN_CACHE.clear()
-    _TOKEN_CACHE[name] = info
+    _remember(_TOKEN_CACHE, name, info, len(name))
     return info
 
 
@@ -694,9 +705,7 @@ def _names_info(el) -> _NamesInfo:  # noqa: ANN001
                 if hit is None and token[1] is not None and attr in ("id", "class"):
                     hit = (token[1], f'{attr} "{name}"')
         info = (cats, hit)
-        if len(_NAMES_CACHE) > 200_000:  # bounded: a long crawl meets endless class names
-            _NAMES_CACHE.clear()
-        _NAMES_CACHE[key] = info
+        _remember(_NAMES_CACHE, key, info, sum(len(v) for v in key if v))
     return info
 
 

@@ -233,3 +233,27 @@ def test_attribute_memos_keep_neither_long_values_nor_too_many() -> None:
     assert len(extraction._CLASS_HINTED) <= 10_000
     assert max(map(len, extraction._CLASS_HINTED)) <= extraction._MEMO_VALUE_CHARS
     assert extraction._short_rel_tokens.cache_info().currsize <= 1024
+
+
+def test_name_memos_keep_neither_long_names_nor_too_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The position classifier's memos of tag and attribute names outlive pages too."""
+    from linkcrawler import position
+
+    monkeypatch.setattr(position, "_MEMO_ENTRIES", 100)  # the real bound, scaled down
+    memos = (position._LOCAL_CACHE, position._NAME_CACHE, position._CATEGORY_CACHE,
+             position._TOKEN_CACHE, position._NAMES_CACHE)
+    for memo in memos:
+        memo.clear()
+    long_junk = "".join(
+        f'<div id="{"menu" * 100}{i}" class="{"x" * 400}{i}"><{"t" * 400}{i}>'
+        f'<a href="/{i}">a</a></{"t" * 400}{i}></div>'
+        for i in range(50)
+    )
+    many_short = "".join(f'<div class="box{i} nav{i}"><x{i}><a href="/{i}">a</a></x{i}></div>'
+                         for i in range(300))
+    for html in (long_junk, many_short):
+        assert len(parse_page(html, "https://h/").links) in (50, 300)
+    for memo in memos:
+        assert len(memo) <= 100
+        assert all(len(k) <= position._MEMO_KEY_CHARS if isinstance(k, str)
+                   else sum(len(v) for v in k if v) <= position._MEMO_KEY_CHARS for k in memo)
