@@ -108,6 +108,7 @@ import lxml.html
 from linkcrawler import position as _position
 from linkcrawler.charset import html_to_utf8
 from linkcrawler.enums import Position
+from linkcrawler.memo import MEMO_KEY_CHARS, remember
 
 log = logging.getLogger(__name__)
 
@@ -804,8 +805,7 @@ def _collapse(text: str) -> str:
 
 # Cheap substring tests that let most class and style attributes skip the exact parse.
 _CLASS_HINT = re.compile(r"hid|sr-only|invisible|d-none|screen-reader")
-_CLASS_HINTED: dict[str, bool] = {}  # class attribute -> _CLASS_HINT found in it (memo)
-_MEMO_VALUE_CHARS = 300  # longer attribute values are not memoised (a hostile page's junk)
+_CLASS_HINTED: dict[str, bool] = {}  # class attribute -> _CLASS_HINT found in it (a memo)
 _STYLE_HINT = re.compile(r"none|hidden|collapse|visible", re.I)
 _NAMESPACE_SWITCH = {
     ("html", "svg"): "svg", ("svg", "foreignobject"): "html", ("html", "math"): "math",
@@ -838,10 +838,7 @@ def _own_visibility(el, tag: str) -> int:  # noqa: ANN001
 
 def _class_hinted(classes: str) -> bool:
     hinted = _CLASS_HINT.search(classes) is not None
-    if len(classes) <= _MEMO_VALUE_CHARS:
-        if len(_CLASS_HINTED) >= 10_000:  # at most ~3.5 MB: a crawl meets endless class strings
-            _CLASS_HINTED.clear()
-        _CLASS_HINTED[classes] = hinted
+    remember(_CLASS_HINTED, classes, hinted, len(classes))
     return hinted
 
 
@@ -1094,7 +1091,7 @@ def _visit_meta(el, scan: _Scan) -> None:  # noqa: ANN001
 def _rel_tokens(rel: str) -> tuple[str, ...]:
     # pages repeat a few short rel values ("nofollow noopener") on every link; long ones, which
     # only a hostile page writes, are not kept
-    return _short_rel_tokens(rel) if len(rel) <= _MEMO_VALUE_CHARS else _split_rel(rel)
+    return _short_rel_tokens(rel) if len(rel) <= MEMO_KEY_CHARS else _split_rel(rel)
 
 
 def _split_rel(rel: str) -> tuple[str, ...]:

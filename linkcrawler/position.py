@@ -73,6 +73,7 @@ from pathlib import Path
 from lxml import etree
 
 from linkcrawler.enums import Position
+from linkcrawler.memo import remember
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,20 +166,6 @@ _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "head", 
 # --- element helpers --------------------------------------------------------------------------
 
 
-# Memos of tag and attribute names outlive pages. They hold at most _MEMO_ENTRIES keys (cleared
-# when full: a crawl meets endless names) of at most _MEMO_KEY_CHARS characters (a hostile
-# page's 10 KB class is not kept), a few MB each at most.
-_MEMO_ENTRIES = 50_000
-_MEMO_KEY_CHARS = 300
-
-
-def _remember(memo: dict, key: object, value: object, size: int) -> None:
-    if size <= _MEMO_KEY_CHARS:
-        if len(memo) >= _MEMO_ENTRIES:
-            memo.clear()
-        memo[key] = value
-
-
 _LOCAL_CACHE: dict[str, str] = {}
 _TAG_OF = attrgetter("tag")
 _PARENT_OF = etree._Element.getparent  # noqa: SLF001
@@ -190,7 +177,7 @@ def _local(tag: object) -> str:
         if not isinstance(tag, str):
             return ""
         local = tag.rsplit("}", 1)[-1].lower()
-        _remember(_LOCAL_CACHE, tag, local, len(tag))
+        remember(_LOCAL_CACHE, tag, local, len(tag))
     return local
 
 
@@ -208,7 +195,7 @@ def _name_position(name: str) -> Position | None:
     if name in _NAME_CACHE:
         return _NAME_CACHE[name]
     pos = _name_position_uncached(name)
-    _remember(_NAME_CACHE, name, pos, len(name))
+    remember(_NAME_CACHE, name, pos, len(name))
     return pos
 
 
@@ -655,7 +642,7 @@ def _word_categories(w: str) -> frozenset[str]:
         m = _STEM_RE.match(w)
         if m is not None:
             cats = cats | {m.lastgroup}
-        _remember(_CATEGORY_CACHE, w, cats, len(w))
+        remember(_CATEGORY_CACHE, w, cats, len(w))
     return cats
 
 
@@ -675,7 +662,7 @@ def _token_info(name: str) -> tuple[frozenset[str], Position | None]:
         if c:
             cats = cats | c
     info = (cats, _name_position(name))
-    _remember(_TOKEN_CACHE, name, info, len(name))
+    remember(_TOKEN_CACHE, name, info, len(name))
     return info
 
 
@@ -705,7 +692,7 @@ def _names_info(el) -> _NamesInfo:  # noqa: ANN001
                 if hit is None and token[1] is not None and attr in ("id", "class"):
                     hit = (token[1], f'{attr} "{name}"')
         info = (cats, hit)
-        _remember(_NAMES_CACHE, key, info, sum(len(v) for v in key if v))
+        remember(_NAMES_CACHE, key, info, sum(len(v) for v in key if v))
     return info
 
 

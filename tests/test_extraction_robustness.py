@@ -219,10 +219,11 @@ def test_many_links_stay_linear(html: str, monkeypatch: pytest.MonkeyPatch) -> N
     assert time.process_time() - started < 20  # about 1 s on a laptop; quadratic was minutes
 
 
-def test_attribute_memos_keep_neither_long_values_nor_too_many() -> None:
+def test_attribute_memos_keep_neither_long_values_nor_too_many(monkeypatch: pytest.MonkeyPatch) -> None:
     """The class-hint and rel memos outlive pages: a hostile page must not fill them with junk."""
-    from linkcrawler import extraction
+    from linkcrawler import extraction, memo
 
+    monkeypatch.setattr(memo, "MEMO_ENTRIES", 10_000)  # the real bound, scaled down
     long_junk = "".join(
         f'<p class="{"x" * 400}{i}"><a rel="{"nofollow " * 50}{i}" href="/{i}">a</a></p>'
         for i in range(300)
@@ -231,19 +232,19 @@ def test_attribute_memos_keep_neither_long_values_nor_too_many() -> None:
     for html in (long_junk, many_short):
         assert len(parse_page(html, "https://h/").links) in (300, 12_000)
     assert len(extraction._CLASS_HINTED) <= 10_000
-    assert max(map(len, extraction._CLASS_HINTED)) <= extraction._MEMO_VALUE_CHARS
+    assert max(map(len, extraction._CLASS_HINTED)) <= memo.MEMO_KEY_CHARS
     assert extraction._short_rel_tokens.cache_info().currsize <= 1024
 
 
 def test_name_memos_keep_neither_long_names_nor_too_many(monkeypatch: pytest.MonkeyPatch) -> None:
     """The position classifier's memos of tag and attribute names outlive pages too."""
-    from linkcrawler import position
+    from linkcrawler import memo, position
 
-    monkeypatch.setattr(position, "_MEMO_ENTRIES", 100)  # the real bound, scaled down
+    monkeypatch.setattr(memo, "MEMO_ENTRIES", 100)  # the real bound, scaled down
     memos = (position._LOCAL_CACHE, position._NAME_CACHE, position._CATEGORY_CACHE,
              position._TOKEN_CACHE, position._NAMES_CACHE)
-    for memo in memos:
-        memo.clear()
+    for kept in memos:
+        kept.clear()
     long_junk = "".join(
         f'<div id="{"menu" * 100}{i}" class="{"x" * 400}{i}"><{"t" * 400}{i}>'
         f'<a href="/{i}">a</a></{"t" * 400}{i}></div>'
@@ -253,7 +254,7 @@ def test_name_memos_keep_neither_long_names_nor_too_many(monkeypatch: pytest.Mon
                          for i in range(300))
     for html in (long_junk, many_short):
         assert len(parse_page(html, "https://h/").links) in (50, 300)
-    for memo in memos:
-        assert len(memo) <= 100
-        assert all(len(k) <= position._MEMO_KEY_CHARS if isinstance(k, str)
-                   else sum(len(v) for v in k if v) <= position._MEMO_KEY_CHARS for k in memo)
+    for kept in memos:
+        assert len(kept) <= 100
+        sizes = [len(k) if isinstance(k, str) else sum(len(v) for v in k if v) for k in kept]
+        assert max(sizes) <= memo.MEMO_KEY_CHARS
