@@ -342,7 +342,8 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
     # Per-element measurements live in lists by element number (document order): list
     # indexing is far cheaper than dicts keyed by element proxies. _Page keeps the lists.
     index = dict(zip(order, range(n)))
-    parents = list(map(index.get, map(_PARENT_OF, order)))  # None: no parent measured
+    get = index.get
+    parents = [get(up, -1) for up in map(_PARENT_OF, order)]  # -1: no parent measured
     text = [0] * n
     links = [0] * n
     para = [0] * n
@@ -372,16 +373,16 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
                 tag in para_tags or (direct[i] + own >= _DIRECT_TEXT_PARA and not is_link)
             ):
                 pa = total  # nested paragraphs are not counted twice
-                if p is not None:
+                if p >= 0:
                     unit = 1.0 + min(total / 100.0, 3.0)
                     score[p] = score.get(p, 0.0) + unit
                     g = parents[p]
-                    if g is not None:
+                    if g >= 0:
                         score[g] = score.get(g, 0.0) + unit / 2
             text[i], links[i], para[i] = total, lk, pa
         c = count[i] + is_link
         count[i] = c
-        if p is not None:
+        if p >= 0:
             if all_links:
                 counts = kids[p]
                 if counts is None:
@@ -400,7 +401,7 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
     run = [0] * n  # text before the end of the element's children seen so far
     para_run = [0] * n
     for i, p in enumerate(parents):
-        if p is None:
+        if p < 0:
             run[i] = owns[i]
             continue
         o = offset[i] = run[p]
@@ -418,7 +419,7 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
             candidates.append((s, order[i]))
     top = _main_text_block(candidates)
     for values, missing in ((text, 0), (links, 0), (para, 0), (count, 0), (kids, None),
-                            (rank, 0), (offset, 0), (para_offset, 0)):
+                            (rank, 0), (offset, 0), (para_offset, 0), (parents, -1), (tags, "")):
         values.append(missing)  # the entry for elements not measured (number -1)
     page = _Page(
         index=index, text_len=text, link_len=links, para_len=para, offset=offset,
@@ -426,8 +427,8 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
         top_start=0, top_end=0, index_of={}, path_of={}, region_of={},
         link_count=count, inherit=[None] * (n + 1), stats_of=[None] * (n + 1), constants={},
         child_tags=kids,
-        parent_parts={}, rank_from_end=rank, order=order, tags=[*tags, ""],
-        parent_of=[-1 if p is None else p for p in parents] + [-1], para_offset=para_offset,
+        parent_parts={}, rank_from_end=rank, order=order, tags=tags, parent_of=parents,
+        para_offset=para_offset,
     )
     if top is not None:
         t = index[top]
