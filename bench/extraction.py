@@ -60,10 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     classify = position.classify_positions
     classify_ms: list[float] = []
 
-    def timed_classify(root, anchors):  # noqa: ANN001, ANN202
+    def timed_classify(root, anchors, *rest, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         t0 = time.perf_counter()
         try:
-            return (_constant_positions if args.no_positions else classify)(root, anchors)
+            if args.no_positions:
+                return _constant_positions(root, anchors)
+            return classify(root, anchors, *rest, **kwargs)
         finally:
             classify_ms.append((time.perf_counter() - t0) * 1000)
 

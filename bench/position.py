@@ -118,7 +118,7 @@ def rows_direct(html: bytes, url: str) -> list[Row]:
     data, _ = html_to_utf8(html, "text/html")  # the charset extract_links would choose
     root = lxml.html.document_fromstring(data, parser=lxml.html.HTMLParser(encoding="utf-8"))
     anchors = [el for el in root.iter("a", "area") if el.get("href") is not None]
-    decisions = classify_positions(root, anchors)
+    decisions = classify_positions(root, anchors, page_url=url)
     return [
         Row(a.get("href"), " ".join(a.text_content().split()), str(d.position), d.path, d.signal)
         for a, d in zip(anchors, decisions, strict=True)

@@ -141,7 +141,7 @@ def load_dataset(eval_dir: Path) -> Dataset:
             except ValueError:  # an encoding declaration in a str
                 root = lxml.html.document_fromstring(raw)
             anchors = [el for el in root.iter("a", "area") if el.get("href") is not None]
-            rows = page_features(root, anchors)
+            rows = page_features(root, anchors, p["url"])
             a_index = 0
             labels = gold[p["page_id"]]
             number = len(page_ids)

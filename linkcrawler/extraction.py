@@ -1147,13 +1147,13 @@ def _text_after(chunks: list[str], lo: int, hi: int) -> str:
     return cut.strip()
 
 
-def _positions(root, records: list[_LinkRecord], only: set[int] | None = None) -> list:  # noqa: ANN001
+def _positions(root, records: list[_LinkRecord], url: str,  # noqa: ANN001
+               only: set[int] | None = None) -> list:
     anchors = [r.el for r in records]
     if not anchors:
         return []
     try:
-        decisions = (_position.classify_positions(root, anchors) if only is None
-                     else _position.classify_positions(root, anchors, only))
+        decisions = _position.classify_positions(root, anchors, only, page_url=url)
         if len(decisions) == len(anchors):
             return decisions
         problem = f"returned {len(decisions)} decisions for {len(anchors)} links"
@@ -1237,7 +1237,7 @@ def parse_page(
     only = None if classify is None else {
         i for i, (u, record) in enumerate(zip(urls, scan.links, strict=True)) if not record.skipped and classify(u)
     }
-    decisions = _positions(root, scan.links, only)
+    decisions = _positions(root, scan.links, page_base, only)
     # Free the tree before building the results: lxml keeps the whole document alive while any
     # element proxy is referenced (it is most of the memory on huge pages).
     del root

@@ -1,8 +1,8 @@
 """Where on the page a link sits: body, header, nav, footer, sidebar or comments.
 
-Interface used by linkcrawler.extraction: `classify_positions(root, anchors)` is called once per
-page with the parsed lxml root and the link elements in document order, and returns one
-decision per link, in the same order.
+Interface used by linkcrawler.extraction: `classify_positions(root, anchors, page_url=url)` is
+called once per page with the parsed lxml root, the link elements in document order and the
+page's URL, and returns one decision per link, in the same order.
 
 How a position is decided
 -------------------------
@@ -22,14 +22,15 @@ How a position is decided
    named only by id/class, a learned model (gradient-boosted trees shipped as
    JSON in linkcrawler/models/position.json, trained by bench/train_position.py) judges body
    versus boilerplate from signals that hold on any site: link density and plain text of the
-   link's block, text around the link, whether an absolute link leaves the site the page
-   names in its canonical link or og:url, being inside <p>/<li>/headings, id/class vocabulary of
-   the ancestors weighted by distance (several languages), the regions of step 1, repeated
-   sibling structures, the main text block of the page (paragraph text credited to parent
-   and grandparent, discounted by link density; never inside a comment thread, which may hold
-   more text than the article), and the share of the page's paragraph text before and after
-   the link's block (a list between paragraphs belongs to the text; one after the last
-   paragraph, or before the first, usually does not). A link whose nearest block is a <p>,
+   link's block, text around the link, whether an absolute link leaves the page's site (the
+   registrable domain of its canonical link or og:url, else of the URL it was fetched from),
+   being inside <p>/<li>/headings, id/class vocabulary of the ancestors weighted by distance
+   (several languages), the regions of step 1, repeated sibling structures, the main text
+   block of the page (paragraph text credited to parent and grandparent, discounted by link
+   density; never inside a comment thread, which may hold more text than the article), and
+   the share of the page's paragraph text before and after the link's block (a list between
+   paragraphs belongs to the text; one after the last paragraph, or before the first, usually
+   does not). A link whose nearest block is a <p>,
    <li>, table cell or <blockquote> inside the main text block (or beside it, under the same
    parent), outside any region, with at least 20 characters of text that is not link text
    and link density <= 0.3 is body unless, in a <p>, the model is nearly certain it is not
@@ -74,6 +75,7 @@ from lxml import etree
 
 from linkcrawler.enums import Position
 from linkcrawler.memo import remember
+from linkcrawler.urls import registrable_domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +327,8 @@ class _Page:
     base_row: array = field(default_factory=lambda: array("d"))
 
 
-def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page:  # noqa: ANN001
+def _measure(root, nodes: list | None = None, all_links: bool = True,  # noqa: ANN001
+             page_url: str = "") -> _Page:
     """`root`: the document's root element (nothing above it is measured). `nodes`:
     list(root.iter()), when the caller has it already. `all_links`: most links will be
     classified, so count every element's children here (their tags give the link paths and the
@@ -436,7 +439,7 @@ def _measure(root, nodes: list | None = None, all_links: bool = True) -> _Page: 
         page.top_end = page.top_start + text[t]
         page.top_chain = set(top.iterancestors())
         page.top_chain.add(top)
-    page.site = _page_site(root)
+    page.site = _page_site(root, page_url)
     total = page.total_text
     page.constants["page_link_density"] = page.total_links / total if total else 1.0
     if top is not None:
@@ -481,22 +484,38 @@ def _host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _page_site(root) -> str:  # noqa: ANN001
-    """The page's own host as the page states it in <head> (canonical link, else og:url); the
-    classifier is not given the URL."""
+_SITE_CACHE: dict[str, str] = {}
+
+
+def _site(host: str) -> str:
+    """The registrable domain of a host (`news.bbc.co.uk` -> `bbc.co.uk`), else the host itself
+    (an IP address, `localhost`): a link to a sister subdomain does not leave the site."""
+    site = _SITE_CACHE.get(host)
+    if site is None:
+        site = registrable_domain(host) or host
+        remember(_SITE_CACHE, host, site, len(host))
+    return site
+
+
+def _page_site(root, page_url: str = "") -> str:  # noqa: ANN001
+    """The page's own site: as the page states it in <head> (canonical link, else og:url), else
+    from the URL it was fetched from. Pages older than canonical links (most before ~2010)
+    state none, and without the URL every absolute link on them would be of unknown site."""
+    host = ""
     head = root.find("head")
-    if head is None:
-        return ""
-    og = ""
-    for el in head.iterchildren("link", "meta"):
-        if el.tag == "link":
-            if "canonical" in (el.get("rel") or "").lower().split():
-                host = _host((el.get("href") or "").strip())
-                if host:
-                    return host
-        elif not og and el.get("property") == "og:url":
-            og = _host((el.get("content") or "").strip())
-    return og
+    if head is not None:
+        og = ""
+        for el in head.iterchildren("link", "meta"):
+            if el.tag == "link":
+                if "canonical" in (el.get("rel") or "").lower().split():
+                    host = _host((el.get("href") or "").strip())
+                    if host:
+                        break
+            elif not og and el.get("property") == "og:url":
+                og = _host((el.get("content") or "").strip())
+        host = host or og
+    host = host or _host(page_url.strip())
+    return _site(host) if host else ""
 
 
 def _other_site(href: str, site: str) -> float:
@@ -506,8 +525,7 @@ def _other_site(href: str, site: str) -> float:
     host = _host(href)
     if not host:
         return 0.5
-    same = host == site or host.endswith("." + site) or site.endswith("." + host)
-    return 0.0 if same else 1.0
+    return 0.0 if _site(host) == site else 1.0
 
 
 def _kids(parent, p: int, page: _Page) -> dict:  # noqa: ANN001
@@ -1030,9 +1048,10 @@ def _region_of_chain(chain: list, page: _Page) -> tuple[Position, str, object] |
     return region
 
 
-def page_features(root, anchors: Sequence) -> list[tuple[float, ...]]:  # noqa: ANN001
+def page_features(root, anchors: Sequence,  # noqa: ANN001
+                  page_url: str = "") -> list[tuple[float, ...]]:
     """Feature vectors of the links (FEATURE_NAMES order); used to train the model."""
-    page = _measure(root)
+    page = _measure(root, page_url=page_url)
     return [tuple(_link_facts(a, page).features) for a in anchors]
 
 
@@ -1322,7 +1341,8 @@ NOT_CLASSIFIED = PositionDecision(Position.BODY, "", "not classified (not asked 
 
 
 def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
-                       only: Collection[int] | None = None) -> list[PositionDecision]:
+                       only: Collection[int] | None = None, *,
+                       page_url: str = "") -> list[PositionDecision]:
     """One decision per link element in `anchors`, in the same order (see module docstring);
     `root` is the document's root element, as parsed.
 
@@ -1330,6 +1350,9 @@ def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
     the target's site, not the hundred others); the rest get NOT_CLASSIFIED. Page-level
     measures still cover every link, so a classified link gets exactly the decision it would
     get without `only`.
+
+    `page_url`: the URL the page was fetched from; its site counts as the page's own when the
+    page names none in <head> (canonical link or og:url).
     """
     anchors = list(anchors)
     if not anchors:
@@ -1343,7 +1366,7 @@ def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
     wanted = range(n) if only is None else sorted(k for k in set(only) if 0 <= k < n)
     if not wanted:
         return [NOT_CLASSIFIED] * n
-    page = _measure(root, nodes, all_links=len(wanted) > n // 4)
+    page = _measure(root, nodes, all_links=len(wanted) > n // 4, page_url=page_url)
     model = _shipped_model()
     out: list[PositionDecision | None] = [None] * n if only is None else [NOT_CLASSIFIED] * n
     todo = []  # links the model judges
@@ -1378,7 +1401,7 @@ def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
     if lone:
         if only is not None and len(wanted) < n:
             # the gate needs every link's call: judge the page whole (rare: an uncertain call)
-            full = classify_positions(root, anchors)
+            full = classify_positions(root, anchors, page_url=page_url)
             return [full[k] if out[k] is not NOT_CLASSIFIED else NOT_CLASSIFIED
                     for k in range(n)]
         for k, p, fa in lone:

@@ -109,7 +109,7 @@ def test_empty_documents(html: str | bytes) -> None:
 
 
 def test_a_failing_position_classifier_does_not_lose_links(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(root, anchors):  # noqa: ANN001, ANN202
+    def broken(root, anchors, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         raise RuntimeError("boom")
 
     monkeypatch.setattr(extraction._position, "classify_positions", broken)
@@ -302,3 +302,20 @@ def test_stray_byte_in_a_utf8_page_keeps_utf8() -> None:
 )
 def test_codec_for_label(label: str, codec: str | None) -> None:
     assert codec_for_label(label) == codec
+
+
+def test_the_position_classifier_is_given_the_page_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The classifier learns the page's site from the URL when the page names none in <head>;
+    with `classify` (the verifier's few links) as without."""
+    real = extraction._position.classify_positions
+    seen: list = []
+
+    def recording(root, anchors, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(kwargs.get("page_url"))
+        return real(root, anchors, *args, **kwargs)
+
+    monkeypatch.setattr(extraction._position, "classify_positions", recording)
+    html = '<p>Read <a href="https://example.org/x">this</a> and <a href="/y">that</a>.</p>'
+    extract_links(html, "https://blog.example.co.uk/post")
+    parse_page(html, "https://blog.example.co.uk/post", classify=lambda u: "example.org" in u)
+    assert seen == ["https://blog.example.co.uk/post"] * 2

@@ -133,7 +133,7 @@ _MEMORY_SCRIPT = textwrap.dedent(
     from linkcrawler.enums import Position
 
     if sys.argv[1] == "stub":  # extraction's own memory, without the position classifier
-        position.classify_positions = lambda root, anchors: [
+        position.classify_positions = lambda root, anchors, *args, **kwargs: [
             position.PositionDecision(Position.BODY, "", "stub") for _ in anchors]
     para = "<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 6
     parts, size, i = [], 0, 0
@@ -157,7 +157,7 @@ _MEASURE_SCRIPT = textwrap.dedent(
     from linkcrawler.enums import Position
 
     if sys.argv[1] == "stub":
-        position.classify_positions = lambda root, anchors: [
+        position.classify_positions = lambda root, anchors, *args, **kwargs: [
             position.PositionDecision(Position.BODY, "", "stub") for _ in anchors]
     data = open(sys.argv[2], "rb").read()
     page = extraction.parse_page(data, "https://www.example.com/")
@@ -209,7 +209,7 @@ def test_many_links_stay_linear(html: str, monkeypatch: pytest.MonkeyPatch) -> N
     """Contexts are found without rescanning the page per link (it once took minutes)."""
     from linkcrawler import position
 
-    monkeypatch.setattr(position, "classify_positions", lambda root, anchors: [
+    monkeypatch.setattr(position, "classify_positions", lambda root, anchors, *args, **kwargs: [
         position.PositionDecision(Position.BODY, "", "stub") for _ in anchors])
     import time
 

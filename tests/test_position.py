@@ -504,3 +504,38 @@ def test_position_legal_notices_need_the_rule(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(position, "_LEGAL_NOTICE_MAX", -1)
     got = [d.position for d in _decide("legal_notices")]
     assert got == [N, B, B, B, B, B, B]
+
+
+SITE_FIXTURES = FIXTURES.parent / "page_site"
+# page URL given to the classifier, then href_other_site of each link with that URL and without
+# any (1: leaves the page's site, 0: stays, 0.5: unknown; a relative link is never "absolute")
+SITE_EXPECTED = {
+    # no canonical link or og:url: the site is the fetched URL's registrable domain
+    "no_canonical": ("https://blog.example.co.uk/post",
+                     [0.0, 0.0, 0.0, 0.0, 1.0, 1.0], [0.0, 0.5, 0.5, 0.5, 0.5, 0.5]),
+    # the page names its site: the canonical link outranks og:url and the fetched URL
+    "canonical_elsewhere": ("https://mirror.example.net/copy/1",
+                            [0.0, 1.0, 1.0], [0.0, 1.0, 1.0]),
+    # a relative canonical link names no host, so og:url does
+    "og_url_only": ("https://mirror.example.net/copy/2", [0.0, 1.0], [0.0, 1.0]),
+    # an address or a single-label host is its own site
+    "ip_address": ("http://127.0.0.1:8080/", [0.0, 1.0, 1.0], [0.5, 0.5, 0.5]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SITE_EXPECTED))
+def test_position_page_site(case: str) -> None:
+    """Whether a link leaves the page's site: the site is the registrable domain the page
+    names in <head>, else that of the URL it was fetched from (pages before ~2010 name none)."""
+    from linkcrawler.position import FEATURE_NAMES, page_features
+
+    page_url, with_url, without_url = SITE_EXPECTED[case]
+    root = lxml.html.document_fromstring((SITE_FIXTURES / f"{case}.html").read_bytes())
+    anchors = list(root.iter("a"))
+    column = FEATURE_NAMES.index("href_other_site")
+    assert [row[column] for row in page_features(root, anchors, page_url)] == with_url
+    assert [row[column] for row in page_features(root, anchors)] == without_url
+
+
+def test_position_page_site_fixtures_have_expectations() -> None:
+    assert sorted(p.stem for p in SITE_FIXTURES.glob("*.html")) == sorted(SITE_EXPECTED)
