@@ -480,7 +480,8 @@ def _host(url: str) -> str:
     """Lowercase host of an absolute or scheme-relative URL, without `www.` and port."""
     rest = url.split("//", 1)[1] if "//" in url[:8] else ""
     host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
-    host = host.split(":", 1)[0].lower()
+    # an IPv6 literal keeps its colons: only a port follows its closing bracket
+    host = (host.split("]", 1)[0] + "]" if host.startswith("[") else host.split(":", 1)[0]).lower()
     return host[4:] if host.startswith("www.") else host
 
 

@@ -520,6 +520,8 @@ SITE_EXPECTED = {
     "og_url_only": ("https://mirror.example.net/copy/2", [0.0, 1.0], [0.0, 1.0]),
     # an address or a single-label host is its own site
     "ip_address": ("http://127.0.0.1:8080/", [0.0, 1.0, 1.0], [0.5, 0.5, 0.5]),
+    # an IPv6 literal is a host of its own, colons and all
+    "ipv6_address": ("http://[2001:DB8::1]/", [0.0, 1.0, 1.0], [0.5, 0.5, 0.5]),
 }
 
 
