@@ -377,10 +377,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--depth", type=int, default=Params().depth)
     ap.add_argument("--rate", type=float, default=Params().rate)
     ap.add_argument("--min-leaf", type=int, default=Params().min_leaf)
+    ap.add_argument("--subsample", type=float, default=Params().subsample,
+                    help="share of the rows each tree is fitted on (1: all, no randomness)")
     ap.add_argument("--min-precision", type=float, default=0.92)
     ap.add_argument("--cutoff", type=float, default=0.7, help="used when --folds 0")
     args = ap.parse_args(argv)
-    p = Params(trees=args.trees, depth=args.depth, rate=args.rate, min_leaf=args.min_leaf)
+    p = Params(trees=args.trees, depth=args.depth, rate=args.rate, min_leaf=args.min_leaf,
+               subsample=args.subsample)
     eval_dirs = [find_eval_dir(e) for e in (args.eval or [None])]
     t0 = time.time()
     parts = [load_dataset(e) for e in eval_dirs]

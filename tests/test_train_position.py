@@ -51,3 +51,12 @@ def test_weights_move_the_fit_towards_the_heavier_rows() -> None:
     assert heavy.mean() > light.mean()
     assert fit_gbdt(d.x, d.y, p, w)["base"] == pytest.approx(
         math.log(5 * d.y.sum() / (len(d.y) - d.y.sum())))
+
+
+def test_subsample_one_fits_every_tree_on_all_rows_whatever_the_seed() -> None:
+    d = _dataset(400, 4)
+    every_row = [fit_gbdt(d.x, d.y, Params(trees=5, min_leaf=5, subsample=1.0, seed=s))
+                 for s in (0, 1)]
+    assert every_row[0] == every_row[1]
+    sampled = [fit_gbdt(d.x, d.y, Params(trees=5, min_leaf=5, seed=s)) for s in (0, 1)]
+    assert sampled[0] != sampled[1]  # negative control: 80% of the rows, drawn by the seed
