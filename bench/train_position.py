@@ -382,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-precision", type=float, default=0.92)
     ap.add_argument("--cutoff", type=float, default=0.7, help="used when --folds 0")
     args = ap.parse_args(argv)
+    if not 0 < args.subsample <= 1:
+        ap.error(f"--subsample must be above 0 and at most 1, not {args.subsample}")
     p = Params(trees=args.trees, depth=args.depth, rate=args.rate, min_leaf=args.min_leaf,
                subsample=args.subsample)
     eval_dirs = [find_eval_dir(e) for e in (args.eval or [None])]

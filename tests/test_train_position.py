@@ -1,4 +1,5 @@
-"""bench/train_position.py: how several labelled sets are weighed against each other."""
+"""bench/train_position.py: how several labelled sets are weighed against each other, and
+where the trainer's randomness comes from."""
 
 from __future__ import annotations
 
@@ -60,3 +61,15 @@ def test_subsample_one_fits_every_tree_on_all_rows_whatever_the_seed() -> None:
     assert every_row[0] == every_row[1]
     sampled = [fit_gbdt(d.x, d.y, Params(trees=5, min_leaf=5, seed=s)) for s in (0, 1)]
     assert sampled[0] != sampled[1]  # negative control: 80% of the rows, drawn by the seed
+
+
+@pytest.mark.parametrize("share", ["0", "-0.5", "1.5", "nan"])
+def test_subsample_outside_zero_to_one_is_refused(share: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.train_position import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--subsample", share, "--no-write"])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err
+    assert f"--subsample must be above 0 and at most 1, not {float(share)}" in error
