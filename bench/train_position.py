@@ -21,6 +21,9 @@ on a second corpus", for why the shipped model is trained on one set).
 One cross-validation moves by about +-0.01 of F1 with the fold split and the row subsampling
 (the seed); `--repeats N` runs it with seeds 0..N-1, prints each run and the mean, and chooses
 the cutoff on the out-of-fold probabilities of all N runs together.
+
+`--without NAME` trains as if a feature did not exist (its column is held at 0, so no tree
+splits on it): the way to measure what one signal adds on unseen sites before removing it.
 """
 
 from __future__ import annotations
@@ -352,6 +355,27 @@ def cross_validate(d: Dataset, p: Params, k: int, w: np.ndarray) -> np.ndarray:
     return prob
 
 
+def feature_columns(names: list[str]) -> list[int]:
+    """Column numbers of the named features (each `--without` value may list several, comma
+    separated); an unknown name is refused, since a typo would silently train on everything."""
+    wanted = [n.strip() for v in names for n in v.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in FEATURE_NAMES]
+    if unknown:
+        raise ValueError(f"no feature named {', '.join(unknown)}; the features are listed in "
+                         f"linkcrawler.position.FEATURE_NAMES")
+    return sorted({FEATURE_NAMES.index(n) for n in wanted})
+
+
+def without_columns(x: np.ndarray, columns: list[int]) -> np.ndarray:
+    """`x` with those columns held at 0: a constant column gives no split, so the trees are
+    fitted as if the feature did not exist."""
+    if not columns:
+        return x
+    x = x.copy()
+    x[:, columns] = 0.0
+    return x
+
+
 def fmt(m: dict) -> str:
     return (f"P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  no-body pages "
             f"with a body link {m['no_body_with_body']}/{m['no_body_pages']}")
@@ -379,11 +403,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-leaf", type=int, default=Params().min_leaf)
     ap.add_argument("--subsample", type=float, default=Params().subsample,
                     help="share of the rows each tree is fitted on (1: all, no randomness)")
+    ap.add_argument("--without", action="append", default=[], metavar="FEATURE",
+                    help="train as if this feature did not exist (repeatable, or comma "
+                         "separated), e.g. --without page_link_density")
     ap.add_argument("--min-precision", type=float, default=0.92)
     ap.add_argument("--cutoff", type=float, default=0.7, help="used when --folds 0")
     args = ap.parse_args(argv)
     if not 0 < args.subsample <= 1:
         ap.error(f"--subsample must be above 0 and at most 1, not {args.subsample}")
+    try:
+        without = feature_columns(args.without)
+    except ValueError as e:
+        ap.error(str(e))
     p = Params(trees=args.trees, depth=args.depth, rate=args.rate, min_leaf=args.min_leaf,
                subsample=args.subsample)
     eval_dirs = [find_eval_dir(e) for e in (args.eval or [None])]
@@ -396,9 +427,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(d.sites)} sites; {len(FEATURE_NAMES)} features; {time.time() - t0:.0f}s")
     cv: dict = {}
     cutoff = args.cutoff
+    # the rules read the real values: only the model is denied the features left out
     rule = running_text(d.x)
     veto = placed_without_model(d.x)
     floored = in_p(d.x)
+    if without:
+        print("without " + ", ".join(FEATURE_NAMES[i] for i in without))
+        d = replace(d, x=without_columns(d.x, without))
     print(f"running-text rule alone: {fmt(metrics(d.y, rule.astype(int), d.page))}")
     if args.folds:
         probs = [cross_validate(d, replace(p, seed=p.seed + r), args.folds, w)
@@ -451,7 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"full set, trained and scored on every page (optimistic): {fmt(full)}")
     for test_dir in args.test:
         t = load_dataset(find_eval_dir(test_dir))
-        prob_t, rule_t, veto_t, floored_t = (predict(model, t.x), running_text(t.x),
+        prob_t, rule_t, veto_t, floored_t = (predict(model, without_columns(t.x, without)),
+                                             running_text(t.x),
                                              placed_without_model(t.x), in_p(t.x))
         print(f"held-out set {test_dir} ({len(t.page_ids)} pages, {len(t.sites)} sites, "
               f"never trained on):")
@@ -473,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
                              "repository",
             "training_weights": args.weights or [1.0] * len(eval_dirs),
             "params": {k: getattr(p, k) for k in p.__dataclass_fields__},
+            "without": [FEATURE_NAMES[i] for i in without],
             "cutoff": cutoff,
             "leave_site_out": cv,
             "leave_site_out_seeds": args.repeats if args.folds else 0,

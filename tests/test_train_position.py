@@ -8,7 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from bench.train_position import Dataset, Params, fit_gbdt, link_weights, predict
+from bench.train_position import (
+    Dataset,
+    Params,
+    fit_gbdt,
+    link_weights,
+    predict,
+    without_columns,
+)
 
 
 def _dataset(rows: int, seed: int) -> Dataset:
@@ -73,3 +80,36 @@ def test_subsample_outside_zero_to_one_is_refused(share: str,
     assert stop.value.code == 2
     error = capsys.readouterr().err
     assert f"--subsample must be above 0 and at most 1, not {float(share)}" in error
+
+
+def _split_features(model: dict) -> set[int]:
+    return {f for tree in model["trees"] for f in tree["feature"] if f >= 0}
+
+
+def test_a_feature_left_out_is_never_split_on_and_never_read() -> None:
+    d = _dataset(400, 5)  # column 0 decides the label
+    p = Params(trees=10, min_leaf=5)
+    assert 0 in _split_features(fit_gbdt(d.x, d.y, p))  # negative control: with it, it leads
+    model = fit_gbdt(without_columns(d.x, [0]), d.y, p)
+    assert 0 not in _split_features(model)
+    scrambled = d.x.copy()
+    scrambled[:, 0] = np.random.default_rng(9).random(len(d.y))
+    assert predict(model, d.x).tolist() == predict(model, scrambled).tolist()
+    assert d.x[:, 0].any()  # the caller's rows are left as they were
+
+
+def test_without_takes_names_repeated_or_comma_separated() -> None:
+    from bench.train_position import FEATURE_NAMES, feature_columns
+
+    assert feature_columns(["depth,page_link_density", "anchor_len", "depth"]) == sorted(
+        FEATURE_NAMES.index(n) for n in ("depth", "page_link_density", "anchor_len"))
+    assert feature_columns([]) == []
+
+
+def test_an_unknown_feature_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.train_position import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--without", "depth,page_lnk_density", "--no-write"])
+    assert stop.value.code == 2
+    assert "no feature named page_lnk_density;" in capsys.readouterr().err
