@@ -7,6 +7,7 @@ score_positions.py and prints body precision, recall, F1, the median millisecond
 still called body.
 
     python bench/position.py [--eval DIR] [--pred FILE] [--direct] [--errors N] [--worst-pages N]
+                             [--leave-site-out K [--seed S]]
 
 --eval defaults to ../shared/eval relative to the repository root, then /work/shared/eval.
 --direct parses with lxml.html and calls classify_positions itself instead of going through
@@ -24,6 +25,11 @@ among the page's <a href> links, when the sequence of hrefs extract_links return
 sequence in a reference parse made like the labels' (outside the timed part; it never looks at
 the labels); on a page where they differ it leaves link_index out and the row is matched on its
 key. `--match key` scores on the key alone (the figure that includes the artefact).
+
+--leave-site-out K: the shipped model was trained on the eval set, so on it the figures above
+are in-sample. With K, each page is judged by a model trained without its site's pages (the
+folds and fits bench/train_position.py makes for --seed S; the cutoff chosen on their
+out-of-fold probabilities), through the whole classifier: the estimate for sites never seen.
 
 Timing: the median wall-clock and the median CPU time of the calling thread per page (parsing
 included); on a shared, loaded machine the CPU time is the steadier figure. The 90th percentile
@@ -127,6 +133,36 @@ def rows_direct(html: bytes, url: str) -> list[Row]:
     ]
 
 
+def judged_without_own_site(eval_dir: Path, folds: int, seed: int,
+                            extract: Callable[[bytes, str], list[Row]]
+                            ) -> tuple[Callable[[bytes, str], list[Row]], float]:
+    """`extract` with each page judged by a model trained without its site's pages, and the
+    cutoff those models use. The folds, the fits and the choice of the cutoff (on the
+    out-of-fold probabilities, at train_position's precision bar) are train_position's own
+    for that seed, so this is its leave-site-out estimate run through the whole classifier:
+    extraction, regions, the running-text rule and the later rules that take a body call
+    back, which train_position's `decide` leaves out."""
+    from bench import train_position as tp
+    from linkcrawler.position import model_from_spec, use_model
+
+    d = tp.load_dataset(eval_dir)
+    fold, prob, fits = tp.fold_fits(d, tp.Params(seed=seed), folds)
+    cutoff = tp.best_cutoff(d.y, prob, tp.running_text(d.x), d.page, tp.MIN_PRECISION,
+                            tp.placed_without_model(d.x), tp.in_p(d.x))
+    models = [model_from_spec({**fit, "cutoff": cutoff}) for fit in fits]
+    fold_of_site = {d.sites[s]: int(f) for s, f in zip(d.site, fold, strict=True)}
+
+    def extract_judged(html: bytes, url: str) -> list[Row]:
+        # a site without labelled links was in no fold's test part: every model is unseen by it
+        use_model(models[fold_of_site.get(tp.site_of(url), 0)])
+        try:
+            return extract(html, url)
+        finally:
+            use_model(None)
+
+    return extract_judged, cutoff
+
+
 def load_scorer(eval_dir: Path):  # noqa: ANN201
     spec = importlib.util.spec_from_file_location("score_positions", eval_dir / "score_positions.py")
     module = importlib.util.module_from_spec(spec)
@@ -207,9 +243,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--match", choices=("auto", "key"), default="auto",
                     help="auto: by link_index where the link sequence agrees (default); key: "
                          "(href, anchor text, occurrence) only")
+    ap.add_argument("--leave-site-out", type=int, default=0, metavar="K",
+                    help="judge each page with a model trained without its site (K folds "
+                         "grouped by site, as bench/train_position.py makes them), e.g. 10")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="with --leave-site-out: the fold split and fits of this seed")
     args = ap.parse_args(argv)
+    if args.leave_site_out == 1 or args.leave_site_out < 0:
+        ap.error(f"--leave-site-out needs at least 2 folds, not {args.leave_site_out}")
     eval_dir = find_eval_dir(args.eval)
     extract = rows_direct if args.direct else rows_via_extraction
+    if args.leave_site_out:
+        extract, cutoff = judged_without_own_site(eval_dir, args.leave_site_out, args.seed,
+                                                  extract)
     stats = run(eval_dir, Path(args.pred), extract, by_index=args.match == "auto")
     scorer = load_scorer(eval_dir)
     score_args = ["--gold", str(eval_dir / "links.jsonl"), "--pred", args.pred,
@@ -227,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
           f"matched by {'link_index on ' if args.match == 'auto' else 'key only'}"
           + (f"{stats['aligned_pages']}/{stats['pages']} pages, key elsewhere"
              if args.match == "auto" else ""))
+    if args.leave_site_out:
+        print(f"each page judged by a model trained without its site: {args.leave_site_out} "
+              f"folds grouped by site, seed {args.seed}, cutoff {cutoff} (chosen on the "
+              f"out-of-fold probabilities)")
     print(f"body precision {m['precision']:.3f}  recall {m['recall']:.3f}  F1 {m['f1']:.3f}"
           f"  coverage {m['coverage']:.3f}")
     print(f"median ms per page (parsing included): wall {stats['median_ms']:.2f}, "

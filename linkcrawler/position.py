@@ -1100,10 +1100,16 @@ def load_model(path: Path = MODEL_PATH) -> _Model | None:
         spec = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    import numpy as np
-
     if tuple(spec["features"]) != FEATURE_NAMES:
         raise ValueError(f"{path}: trained on other features; retrain (bench/train_position.py)")
+    return model_from_spec(spec)
+
+
+def model_from_spec(spec: dict) -> _Model:
+    """A model from the JSON form bench/train_position.py writes (its `features` must be
+    FEATURE_NAMES: load_model checks that for files)."""
+    import numpy as np
+
     trees = spec["trees"]
     depth = int(spec["max_depth"])
     inner = 2**depth - 1
@@ -1133,6 +1139,16 @@ def _shipped_model() -> _Model | None:
     if "model" not in _MODEL_CACHE:
         _MODEL_CACHE["model"] = load_model()
     return _MODEL_CACHE["model"]
+
+
+def use_model(model: _Model | None) -> None:
+    """Make classify_positions use `model` in this process, None for the shipped one. For
+    benchmarks only: bench/position.py --leave-site-out judges each page with a model trained
+    without its site; the crawler always uses the shipped model."""
+    if model is None:
+        _MODEL_CACHE.pop("model", None)
+    else:
+        _MODEL_CACHE["model"] = model
 
 
 # --- decisions --------------------------------------------------------------------------------
