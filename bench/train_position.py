@@ -292,7 +292,9 @@ def metrics(y: np.ndarray, pred: np.ndarray, page: np.ndarray) -> dict:
 
 
 def running_text(x: np.ndarray) -> np.ndarray:
-    """The classifier's running-text rule on feature rows (`decide` applies the model floor)."""
+    """The classifier's running-text rule on feature rows (`decide` applies the model floor).
+    The text region of an article split into chunks is not in the features, so its running text
+    is left to the model here; `bench/position.py --leave-site-out` runs the whole rule."""
     col = {name: x[:, i] for i, name in enumerate(FEATURE_NAMES)}
     region = sum(col[f"rule_{p}"] for p in ("header", "nav", "footer", "sidebar", "comments")) > 0
     prose = (col["blk_p"] + col["blk_li"] + col["blk_cell"] + col["blk_quote"]) > 0

@@ -19,30 +19,31 @@ How a position is decided
    wrapper around the body (`theiaStickySidebar`, `pg-rail-tall__wrapper`).
 2. Comment threads always win, and so does a landmark or ARIA region (HTML5 element or role)
    unless it holds half the page's text (see _region_decides). Elsewhere, including regions
-   named only by id/class, a learned model (gradient-boosted trees shipped as
-   JSON in linkcrawler/models/position.json, trained by bench/train_position.py) judges body
-   versus boilerplate from signals that hold on any site: link density and plain text of the
-   link's block, text around the link, whether an absolute link leaves the page's site (the
-   registrable domain of its canonical link or og:url, else of the URL it was fetched from),
-   being inside <p>/<li>/headings, id/class vocabulary of the ancestors weighted by distance
-   (several languages), the regions of step 1, repeated sibling structures, the main text
-   block of the page (paragraph text credited to parent and grandparent, discounted by link
-   density; never inside a comment thread, which may hold more text than the article), and
-   the share of the page's paragraph text before and after the link's block (a list between
-   paragraphs belongs to the text; one after the last paragraph, or before the first, usually
-   does not). A link whose nearest block is a <p>,
-   <li>, table cell or <blockquote> inside the main text block (or beside it, under the same
-   parent), outside any region, with at least 20 characters of text that is not link text
-   and link density <= 0.3 is body unless, in a <p>, the model is nearly certain it is not
-   (running text; P(body) < 0.05 overrules it). A link that would be body but whose block is a
-   short legal notice (privacy policy, terms of use, a copyright line; at most 300 characters;
-   see _LEGAL_PHRASES) is footer; one in a list of at least 3 items that are each just a link,
-   inside the main text block with at most a tenth of the page's paragraph text after it (the
-   headlines closing a story), is placed as boilerplate. When no link of the page is body as
-   running text and the model calls at most two links body, each with P(body) < 0.9, those
-   are placed as boilerplate too: no body link is invented on a page whose article has none
-   (see _LONE_BODY_LINKS). A link the model calls boilerplate takes the region of step 1;
-   without one, the nearest region name above it, else where it sits relative to the main
+   named only by id/class, a learned model (gradient-boosted trees shipped as JSON in
+   linkcrawler/models/position.json, trained by bench/train_position.py) judges body versus
+   boilerplate from signals that hold on any site: link density and plain text of the link's
+   block, text around the link, whether an absolute link leaves the page's site (the registrable
+   domain of its canonical link or og:url, else of the URL it was fetched from), being inside
+   <p>/<li>/headings, id/class vocabulary of the ancestors weighted by distance (several
+   languages), the regions of step 1, repeated sibling structures, the main text block of the
+   page (paragraph text credited to parent and grandparent, discounted by link density; never
+   inside a comment thread, which may hold more text than the article), and the share of the
+   page's paragraph text before and after the link's block (a list between paragraphs belongs to
+   the text; one after the last paragraph, or before the first, usually does not). A link whose
+   nearest block is a <p>, <li>, table cell or <blockquote> inside the main text block (or
+   beside it, under the same parent, or in the text region: the block's ancestor that also holds
+   the other chunks of an article split by ads and boxes, see _text_region), outside any region,
+   with at least 20 characters of text that is not link text and link density <= 0.3 is body
+   unless, in a <p> or anywhere in the text region outside the block's parent, the model is
+   nearly certain it is not (running text; P(body) < 0.05 overrules it). A link that would be
+   body but whose block is a short legal notice (privacy policy, terms of use, a copyright line;
+   at most 300 characters; see _LEGAL_PHRASES) is footer; one in a list of at least 3 items that
+   are each just a link, inside the main text block with at most a tenth of the page's paragraph
+   text after it (the headlines closing a story), is placed as boilerplate. When no link of the
+   page is body as running text and the model calls at most two links body, each with P(body) <
+   0.9, those are placed as boilerplate too: no body link is invented on a page whose article
+   has none (see _LONE_BODY_LINKS). A link the model calls boilerplate takes the region of step
+   1; without one, the nearest region name above it, else where it sits relative to the main
    text block (a box inside it: sidebar; before it: nav or header; after it: footer).
 3. Without the model file, step 1 alone decides and everything else is body, except links in a
    short legal notice (footer) and in a list closing the main text (as in step 2).
@@ -65,7 +66,7 @@ import json
 import math
 import re
 from array import array
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import attrgetter
@@ -323,6 +324,9 @@ class _Page:
     site: str = ""  # the page's own host (canonical or og:url), without www.; "" if unknown
     para_offset: list = field(default_factory=lambda: [0])  # paragraph text before its start
     top_chain: set = field(default_factory=set)  # the main text block and its ancestors
+    # the main text block's ancestor holding the rest of an article split into chunks, or None
+    # (see _text_region)
+    text_region: object = None
     # a feature row (see _ZERO_ROW) with `constants` filled in
     base_row: array = field(default_factory=lambda: array("d"))
 
@@ -415,12 +419,37 @@ def _measure(root, nodes: list | None = None, all_links: bool = True,  # noqa: A
         para_run[i] = po
     body = next((i for i, tag in enumerate(tags) if tag == "body"), 0)
     candidates = []
+    numbered = []
     for i, s in score.items():
         t = text[i]
         s *= 1.0 - (links[i] / t if t else 0.0)
         if s > 0:
             candidates.append((s, order[i]))
+            numbered.append((s, i))
     top = _main_text_block(candidates)
+    region = None
+    if top is not None:
+        t = index[top]
+        chain = []  # the main text block's ancestors, nearest first
+        up = parents[t]
+        while up >= 0:
+            chain.append(up)
+            up = parents[up]
+        distance = {a: d for d, a in enumerate(chain, 1)}
+
+        def meet(i: int) -> int | None:
+            if i == t or i in distance or tags[i] in _LIST_TAGS:
+                return None
+            up = parents[i]
+            while up >= 0 and up != t and up not in distance:
+                up = parents[up]
+            if up < 0 or up == t or _in_comment_thread(order[i]):
+                return None
+            return distance[up]
+
+        d = _text_region(numbered, next(s for s, i in numbered if i == t), meet,
+                         [tags[a] for a in chain])
+        region = chain[d - 1] if d is not None else None
     for values, missing in ((text, 0), (links, 0), (para, 0), (count, 0), (kids, None),
                             (rank, 0), (offset, 0), (para_offset, 0), (parents, -1), (tags, "")):
         values.append(missing)  # the entry for elements not measured (number -1)
@@ -439,6 +468,7 @@ def _measure(root, nodes: list | None = None, all_links: bool = True,  # noqa: A
         page.top_end = page.top_start + text[t]
         page.top_chain = set(top.iterancestors())
         page.top_chain.add(top)
+        page.text_region = order[region] if region is not None else None
     page.site = _page_site(root, page_url)
     total = page.total_text
     page.constants["page_link_density"] = page.total_links / total if total else 1.0
@@ -450,6 +480,42 @@ def _measure(root, nodes: list | None = None, all_links: bool = True,  # noqa: A
     for name, value in page.constants.items():
         page.base_row[_FI[name]] = value
     return page
+
+
+# A text region: sites that put ads, product cards or "related" boxes between the paragraphs of
+# an article often split it into sibling chunks (wired.com's buying guides, eonline, buzzfeed),
+# and the main text block is only the strongest chunk. As Readability does when other
+# candidates score close to its top one, the region is the lowest ancestor of the main text
+# block that also holds at least _REGION_CHUNKS other candidates scoring at least _REGION_SHARE
+# of it. Running text there is body as in the main text block. A list is never a chunk nor a
+# region: a <ul> of whole stories is an infinite-scroll river, and headline lists with
+# summaries score like paragraphs. Chosen by looking at all four labelled sets, see
+# bench/README.md, "Articles split into chunks".
+_REGION_SHARE = 0.5
+_REGION_CHUNKS = 2
+_LIST_TAGS = frozenset({"ul", "ol"})
+
+
+def _text_region(candidates: Iterable, top_score: float, meet: Callable,
+                 chain_tags: Sequence[str]) -> int | None:
+    """How far above the main text block its text region is (see above), or None for none.
+    `candidates`: (score, node) of main-text-block candidates; `meet(node)`: how far above the
+    main text block is its lowest ancestor that holds the node, or None for the block itself,
+    its ancestors and descendants, lists and comment threads; `chain_tags[d - 1]`: the tag of
+    the block's ancestor d levels up. The full path's nodes are element numbers, the bounded
+    path's are element ordinals (it keeps no element, only its place)."""
+    floor = _REGION_SHARE * top_score
+    meets = sorted(d for score, node in candidates
+                   if score >= floor and (d := meet(node)) is not None)
+    if len(meets) < _REGION_CHUNKS:
+        return None
+    d = meets[_REGION_CHUNKS - 1]
+    return None if chain_tags[d - 1] in _LIST_TAGS or chain_tags[d - 1] in ("body", "html") else d
+
+
+def _in_text_region(block, page: _Page) -> bool:  # noqa: ANN001
+    region = page.text_region
+    return region is not None and any(up is region for up in block.iterancestors())
 
 
 def _main_text_block(candidates: list):  # noqa: ANN202
@@ -1287,12 +1353,17 @@ def _running_text(facts: _LinkFacts, page: _Page) -> str | None:
     prose = next((b for b in _PROSE_BLOCKS if f[b]), None)
     if (
         prose is not None
-        and f["in_top_parent"]
         and f["blk_plain"] >= _RUNNING_PLAIN
         and f["blk_link_density"] <= _RUNNING_DENSITY
     ):
+        if f["in_top_parent"]:
+            where = "in the main text block"
+        elif _in_text_region(facts.block, page):
+            where = f"in the text region at {element_path(page.text_region, page)}"
+        else:
+            return None
         return (f"running text in {_PROSE_NAMES[prose]} (link density "
-                f"{f['blk_link_density']:.2f}) in the main text block")
+                f"{f['blk_link_density']:.2f}) {where}")
     # A page too short to have a main text block (no paragraph of 30 characters that is mostly
     # not link text): the main-content landmark stands in for it, and a link in the middle of a
     # sentence there (words on both sides, in one <p>) is body. On the eval pages every page has
@@ -1452,8 +1523,11 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
             continue
         p = probs[k]
         running = _running_text(fa, page) if region is None else None
-        overruled = (running is not None and fa.features[_I_BLK_P] and p < _RUNNING_FLOOR
-                     and page.top is not None)  # see _RUNNING_FLOOR
+        # see _RUNNING_FLOOR; in the text region, outside the main text block's parent, the
+        # model learnt these links as no running text, and its near-certainty overrules the
+        # rule in any prose block (a teaser in <li> of the next story in a river)
+        overruled = (running is not None and p < _RUNNING_FLOOR and page.top is not None
+                     and (fa.features[_I_BLK_P] or not fa.features[_I_IN_TOP_PARENT]))
         running_body = running is not None and not overruled
         if running_body or p >= model.cutoff:
             not_body = _not_body_after_all(fa, path, page, f"model {p:.2f}")
@@ -1485,7 +1559,8 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
 #      container holding half the page's text is a misnamed wrapper and marks nothing);
 #   2. running text: the link's nearest block is a <p>, <li>, table cell or <blockquote> with at
 #      least 20 characters that are not link text, link density <= 0.3, inside the main text
-#      block or beside it (same main-text-block score as the full path): body;
+#      block or beside it, or in the text region (same main-text-block score and text region
+#      as the full path): body;
 #   3. everything else is boilerplate, placed like a link the model rejects (nearest region
 #      name, else a box inside / before / after the main text block).
 # No learned model runs here, so a link without prose around it is never body: on a huge page a
@@ -1540,6 +1615,9 @@ def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: A
     body_text: int | None = None
     best = 0.0
     top: _Frame | None = None
+    # the text region's candidates: scores and element ordinals only (a huge page may have
+    # ~100k; frames would keep their paths alive), lists left out
+    cand_scores, cand_starts = array("d"), array("q")
     for event, el in etree.iterwalk(root, events=("start", "end")):
         tag = _local(el.tag)
         if not tag:
@@ -1613,6 +1691,9 @@ def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: A
         if frame.score > 0 and total and not any(
                 m.position is Position.COMMENTS for m in frame.marks):  # (as _main_text_block)
             s = frame.score * (1.0 - links / total)
+            if s > 0 and s >= _REGION_SHARE * best and tag not in _LIST_TAGS:
+                cand_scores.append(s)
+                cand_starts.append(frame.start)
             if s > best:
                 best, top = s, frame
         if frame.mark is not None:
@@ -1634,7 +1715,24 @@ def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: A
             parent.para += frame.para
             parent.direct += tail
     page_text = body_text if body_text is not None else seen_text
-    return _bounded_decisions(anchors, records, top, page_text)
+    text_region = None
+    if top is not None:  # (comment threads are no candidates here)
+        chain = []  # the main text block's ancestors, nearest first
+        up = top.parent
+        while up is not None:
+            chain.append(up)
+            up = up.parent
+        starts = {a.start for a in chain}
+
+        def meet(start: int) -> int | None:
+            if top.start <= start < top.end or start in starts:
+                return None
+            return next((d for d, a in enumerate(chain, 1) if a.start <= start < a.end), None)
+
+        d = _text_region(zip(cand_scores, cand_starts, strict=True), best, meet,
+                         [a.tag for a in chain])
+        text_region = chain[d - 1] if d is not None else None
+    return _bounded_decisions(anchors, records, top, page_text, text_region)
 
 
 _PROSE_TAGS = {"p": "<p>", "li": "<li>", "td": "a table cell", "th": "a table cell",
@@ -1650,8 +1748,8 @@ def _nearest_block(a):  # noqa: ANN001, ANN202
     return None
 
 
-def _bounded_decisions(anchors: list, records: list, top: _Frame | None,
-                       page_text: int) -> list[PositionDecision]:
+def _bounded_decisions(anchors: list, records: list, top: _Frame | None, page_text: int,
+                       text_region: _Frame | None = None) -> list[PositionDecision]:
     note = f"bounded path ({len(anchors)} links)"
     if top is not None:
         inside = top.parent if top.parent is not None else top
@@ -1674,17 +1772,19 @@ def _bounded_decisions(anchors: list, records: list, top: _Frame | None,
             out.append(PositionDecision(region.position, path, sig))
             continue
         in_parent = top is not None and lo <= start < hi
+        in_region = text_region is not None and text_region.start <= start < text_region.end
         prose = _PROSE_TAGS.get(btag)
-        if (prose is not None and in_parent and plain >= _RUNNING_PLAIN_CHARS
+        if (prose is not None and (in_parent or in_region) and plain >= _RUNNING_PLAIN_CHARS
                 and density <= _RUNNING_DENSITY):
             legal = _legal_footer(_nearest_block(a), path, None, note)
             if legal is not None:
                 out.append(legal)
                 continue
-            key = ("run", prose, round(density, 2))
+            key = ("run", prose, round(density, 2), in_parent)
+            where_ = (f"in the main text block at {top.path}" if in_parent
+                      else f"in the text region at {text_region.path}")
             sig = signals.get(key) or signals.setdefault(key, (
-                f"running text in {prose} (link density {density:.2f}) in the main text block "
-                f"at {top.path}; {note}"))
+                f"running text in {prose} (link density {density:.2f}) {where_}; {note}"))
             out.append(PositionDecision(Position.BODY, path, sig))
             continue
         if name_hit is not None:

@@ -174,6 +174,28 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         *[(S, f"html/body/article/p[{i}]/a") for i in (4, 5, 6)],
         (F, "html/body/footer/a"),
     ],
+    # an article split into chunks by a product card and a related box: running text in every
+    # chunk is body (the text region, see test_position_text_region_*), the boxes are not
+    "article_split_into_chunks": [
+        (H, "html/body/header/a"),
+        (N, "html/body/nav/a[1]"),
+        (N, "html/body/nav/a[2]"),
+        (B, "html/body/main/div/div[1]/div/p[1]/a"),
+        (F, "html/body/main/div/div[2]/a"),
+        (B, "html/body/main/div/div[3]/div/p[1]/a"),
+        (F, "html/body/main/div/div[4]/ul/li[1]/a"),
+        (F, "html/body/main/div/div[4]/ul/li[2]/a"),
+        (F, "html/body/main/div/div[4]/ul/li[3]/a"),
+        (B, "html/body/main/div/div[5]/div/p[1]/a"),
+        (F, "html/body/footer/a"),
+    ],
+    # an infinite-scroll river: the next stories in the same <ul> are no chunks of this one
+    "story_river": [
+        (N, "html/body/nav/a"),
+        (B, "html/body/ul/li[1]/div/div/p[1]/a"),
+        (F, "html/body/ul/li[2]/div/div/p[1]/a"),
+        (F, "html/body/ul/li[3]/div/div/p[1]/a"),
+    ],
     # the main text block is never inside a comment thread, however long the discussion
     "comments_outweigh_article": [
         (H, "html/body/header/a"),
@@ -266,6 +288,9 @@ RULES_ALONE: dict[str, list[tuple[Position, str]]] = {
     # no model, no calls to weigh: outside every region the promo lines default to body
     **{case: [(B if "/article/" in path else pos, path) for pos, path in EXPECTED[case]]
        for case in ("lone_uncertain_body_call", "three_uncertain_body_calls")},
+    **{case: [(B if path.startswith(("html/body/main/", "html/body/ul/")) else pos, path)
+              for pos, path in EXPECTED[case]]
+       for case in ("article_split_into_chunks", "story_river")},
     "head_noscript_links": [
         (B, "html/head/noscript/a[1]"),
         (B, "html/head/noscript/a[2]"),
@@ -445,6 +470,67 @@ def test_position_only_judges_the_whole_page_for_the_gate(
 
     monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.7))
     _assert_only_gives_the_same_decisions(case)
+
+
+_CHUNK_LINKS = ["html/body/main/div/div[3]/div/p[1]/a", "html/body/main/div/div[5]/div/p[1]/a"]
+
+
+def _positions(case: str) -> dict[str, Position]:
+    return {d.path: d.position for d in _decide(case)}
+
+
+def test_position_text_region_running_text_is_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An article split into chunks: with a model that calls every link boilerplate, running
+    text in the chunks after the main text block is body as in the block itself, and the
+    signal names the text region; the product card and the related list stay boilerplate."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.2))
+    decisions = {d.path: d for d in _decide("article_split_into_chunks")}
+    for path in _CHUNK_LINKS:
+        assert decisions[path].position is B
+        assert decisions[path].signal == (
+            f"running text in <p> (link density {0.09 if 'div[3]' in path else 0.12:.2f}) in "
+            "the text region at html/body/main/div; model 0.20")
+    assert decisions["html/body/main/div/div[1]/div/p[1]/a"].position is B
+    assert decisions["html/body/main/div/div[2]/a"].position is F
+    assert all(decisions[f"html/body/main/div/div[4]/ul/li[{i}]/a"].position is F
+               for i in (1, 2, 3))
+
+
+def test_position_text_region_fails_with_the_region_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Negative control: asking for more chunks than the article has, the later chunks' links
+    are placed after the main text."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.2))
+    monkeypatch.setattr(position, "_REGION_CHUNKS", 3)
+    got = _positions("article_split_into_chunks")
+    assert [got[path] for path in _CHUNK_LINKS] == [F, F]
+
+
+def test_position_text_region_yields_to_a_certain_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below _RUNNING_FLOOR the model overrules running text in the text region too."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.01))
+    decisions = {d.path: d for d in _decide("article_split_into_chunks")}
+    for path in _CHUNK_LINKS:
+        assert decisions[path].position is F
+        assert decisions[path].signal.endswith("model 0.01 (overrules running text in <p>)")
+
+
+def test_position_text_region_is_never_a_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stories after this one in an infinite-scroll <ul> are no chunks of it: with a model
+    that calls every link boilerplate they are not body, and they would be if a list could be
+    the region."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.2))
+    river = ["html/body/ul/li[2]/div/div/p[1]/a", "html/body/ul/li[3]/div/div/p[1]/a"]
+    assert [_positions("story_river")[path] for path in river] == [F, F]
+    monkeypatch.setattr(position, "_LIST_TAGS", frozenset())
+    assert [_positions("story_river")[path] for path in river] == [B, B]
 
 
 def test_position_landmark_wrapping_most_text_is_left_to_the_model() -> None:
