@@ -428,9 +428,9 @@ def _measure(root, nodes: list | None = None, all_links: bool = True,  # noqa: A
             numbered.append((s, i))
     top = _main_text_block(candidates)
     region = None
+    chain = []  # the main text block's ancestors, nearest first
     if top is not None:
         t = index[top]
-        chain = []  # the main text block's ancestors, nearest first
         up = parents[t]
         while up >= 0:
             chain.append(up)
@@ -466,7 +466,7 @@ def _measure(root, nodes: list | None = None, all_links: bool = True,  # noqa: A
         t = index[top]
         page.top_start = offset[t]
         page.top_end = page.top_start + text[t]
-        page.top_chain = set(top.iterancestors())
+        page.top_chain = set(map(order.__getitem__, chain))
         page.top_chain.add(top)
         page.text_region = order[region] if region is not None else None
     page.site = _page_site(root, page_url)
