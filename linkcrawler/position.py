@@ -35,7 +35,9 @@ How a position is decided
    the other chunks of an article split by ads and boxes, see _text_region), outside any region,
    with at least 20 characters of text that is not link text and link density <= 0.3 is body
    unless, in a <p> or anywhere in the text region outside the block's parent, the model is
-   nearly certain it is not (running text; P(body) < 0.05 overrules it). A link that would be
+   nearly certain it is not (running text; P(body) < 0.05 overrules it). When that block is the
+   main text block or holds it (a layout table's cell holding the article), its measures are the
+   article's, so the link also needs words on both sides. A link that would be
    body but whose block is a short legal notice (privacy policy, terms of use, a copyright line;
    at most 300 characters; see _LEGAL_PHRASES) is footer; one in a list of at least 3 items that
    are each just a link, inside the main text block with at most a tenth of the page's paragraph
@@ -983,10 +985,8 @@ def _link_facts(a, page: _Page) -> _LinkFacts:  # noqa: ANN001
         row[_I_SHARE] = float(any(part in href for part in _SHARE_HREF_PARTS))
         if href.startswith(("http:", "https:", "//")):
             row[_I_OTHER_SITE] = _other_site(href, page.site)
-    prev = a.getprevious()
-    before = (prev.tail if prev is not None else parent.text if parent is not None else "") or ""
-    after = (a.tail or "").strip()
-    row[_I_BEFORE] = min(len(before.strip()), 200) / 200
+    before, after = _text_beside(a)
+    row[_I_BEFORE] = min(len(before), 200) / 200
     row[_I_AFTER] = min(len(after), 200) / 200
     row[_I_AFTER_LOWER] = float(bool(after) and (after[0].islower() or after[0] in ",.;:)"))
     off = page.offset[page.index.get(a, -1)]
@@ -998,6 +998,18 @@ def _link_facts(a, page: _Page) -> _LinkFacts:  # noqa: ANN001
         repeat = max(repeat, _same_tag_children(page.index.get(parent, -1), tag, page) - 1)
     row[_I_REPEAT] = _log(repeat)
     return _LinkFacts(row, shared.region, shared.block, shared.nearest_name)
+
+
+def _text_beside(a) -> tuple[str, str]:  # noqa: ANN001
+    """The text right before a link (its previous sibling's tail, else its parent's text) and
+    right after it (its tail), stripped."""
+    prev = a.getprevious()
+    if prev is not None:
+        before = prev.tail
+    else:
+        parent = a.getparent()
+        before = parent.text if parent is not None else ""
+    return (before or "").strip(), (a.tail or "").strip()
 
 
 def _element_stats(i: int, page: _Page) -> tuple[float, float, float]:
@@ -1260,6 +1272,13 @@ _RUNNING_DENSITY = 0.3
 # at one cutoff: precision +0.01, recall -0.001, no more no-body pages called body.
 _RUNNING_FLOOR = 0.05
 _I_BLK_P = _FI["blk_p"]
+# _LAYOUT_CELL: a prose block that is the main text block or holds it is a layout container (the
+# table cell of a 2005 page holding the article, its paragraphs split by <br> or in a <div>, and
+# the link lines after it: "News Headlines", "More From Forbes.com"). Its link density and plain
+# text are the whole article's and say nothing of the link's own line, so there running text
+# also needs words on both sides of the link, as on a page without a main text block. On the
+# 2005 and 2009 pages of ir-research-data (bench/README.md) this keeps 34 site links out of the
+# body and loses 1 body link (a byline name alone in <b>); no other labelled set has the case.
 
 
 # A short block stating a legal notice (privacy policy, terms of use, a copyright line, cookie
@@ -1355,6 +1374,8 @@ def _running_text(facts: _LinkFacts, page: _Page) -> str | None:
         prose is not None
         and f["blk_plain"] >= _RUNNING_PLAIN
         and f["blk_link_density"] <= _RUNNING_DENSITY
+        # see _LAYOUT_CELL
+        and (facts.block not in page.top_chain or (f["before_len"] > 0 and f["after_len"] > 0))
     ):
         if f["in_top_parent"]:
             where = "in the main text block"
@@ -1546,7 +1567,8 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
             out.append(PositionDecision(pos, path, f"{signal} at {element_path(el, page)}; model {p:.2f}"))
             continue
         pos, why = _boilerplate_position(fa, page)
-        overrules = " (overrules running text in <p>)" if overruled else ""
+        # "running text in <p> (link density ...) in ..." -> "(overrules running text in <p>)"
+        overrules = f" (overrules {running.partition(' (')[0]})" if overruled else ""
         out.append(PositionDecision(pos, path, f"{why}; model {p:.2f}{overrules}"))
 
 
@@ -1560,7 +1582,8 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
 #   2. running text: the link's nearest block is a <p>, <li>, table cell or <blockquote> with at
 #      least 20 characters that are not link text, link density <= 0.3, inside the main text
 #      block or beside it, or in the text region (same main-text-block score and text region
-#      as the full path): body;
+#      as the full path), with words on both sides of the link if that block is the main text
+#      block or holds it (see _LAYOUT_CELL): body;
 #   3. everything else is boilerplate, placed like a link the model rejects (nearest region
 #      name, else a box inside / before / after the main text block).
 # No learned model runs here, so a link without prose around it is never body: on a huge page a
@@ -1615,6 +1638,7 @@ def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: A
     body_text: int | None = None
     best = 0.0
     top: _Frame | None = None
+    top_el = None  # the main text block's element (_LAYOUT_CELL)
     # the text region's candidates: scores and element ordinals only (a huge page may have
     # ~100k; frames would keep their paths alive), lists left out
     cand_scores, cand_starts = array("d"), array("q")
@@ -1695,7 +1719,7 @@ def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: A
                 cand_scores.append(s)
                 cand_starts.append(frame.start)
             if s > best:
-                best, top = s, frame
+                best, top, top_el = s, frame, el
         if frame.mark is not None:
             frame.mark.text = total
             frame.mark.start, frame.mark.end = frame.start, frame.end
@@ -1732,7 +1756,9 @@ def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: A
         d = _text_region(zip(cand_scores, cand_starts, strict=True), best, meet,
                          [a.tag for a in chain])
         text_region = chain[d - 1] if d is not None else None
-    return _bounded_decisions(anchors, records, top, page_text, text_region)
+    # the main text block and its ancestors, held so that their proxies stay the same objects
+    top_chain = {top_el, *top_el.iterancestors()} if top_el is not None else set()
+    return _bounded_decisions(anchors, records, top, page_text, text_region, top_chain)
 
 
 _PROSE_TAGS = {"p": "<p>", "li": "<li>", "td": "a table cell", "th": "a table cell",
@@ -1748,8 +1774,9 @@ def _nearest_block(a):  # noqa: ANN001, ANN202
     return None
 
 
-def _bounded_decisions(anchors: list, records: list, top: _Frame | None, page_text: int,
-                       text_region: _Frame | None = None) -> list[PositionDecision]:
+def _bounded_decisions(anchors: list, records: list, top: _Frame | None, page_text: int,  # noqa: PLR0913
+                       text_region: _Frame | None = None,
+                       top_chain: frozenset | set = frozenset()) -> list[PositionDecision]:
     note = f"bounded path ({len(anchors)} links)"
     if top is not None:
         inside = top.parent if top.parent is not None else top
@@ -1775,7 +1802,8 @@ def _bounded_decisions(anchors: list, records: list, top: _Frame | None, page_te
         in_region = text_region is not None and text_region.start <= start < text_region.end
         prose = _PROSE_TAGS.get(btag)
         if (prose is not None and (in_parent or in_region) and plain >= _RUNNING_PLAIN_CHARS
-                and density <= _RUNNING_DENSITY):
+                and density <= _RUNNING_DENSITY
+                and (_nearest_block(a) not in top_chain or all(_text_beside(a)))):  # _LAYOUT_CELL
             legal = _legal_footer(_nearest_block(a), path, None, note)
             if legal is not None:
                 out.append(legal)

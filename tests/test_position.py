@@ -196,6 +196,30 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (F, "html/body/ul/li[2]/div/div/p[1]/a"),
         (F, "html/body/ul/li[3]/div/div/p[1]/a"),
     ],
+    # a 2005 layout table: the cell holding the article is the main text block, and the link
+    # lines after the story in that cell are no running text (see test_position_layout_cell_*)
+    "layout_table_article": [
+        (H, "html/body/table[1]/tr/td/a"),
+        *[(S, f"html/body/table[2]/tr/td[1]/a[{i}]") for i in (1, 2, 3)],
+        (B, "html/body/table[2]/tr/td[2]/span[3]/a"),
+        *[(S, f"html/body/table[2]/tr/td[2]/a[{i}]") for i in (1, 2, 3, 4)],
+        *[(S, f"html/body/table[2]/tr/td[3]/a[{i}]") for i in (1, 2)],
+        (F, "html/body/table[3]/tr/td/a[1]"),
+        (F, "html/body/table[3]/tr/td/a[2]"),
+    ],
+    # the cell holds the story's <div> (the main text block), a byline, a last sentence written
+    # in the cell and the link lines: only the sentence's link is running text
+    "layout_cell_holding_the_story": [
+        (H, "html/body/table[1]/tr/td/a"),
+        *[(H, f"html/body/table[2]/tr/td[1]/a[{i}]") for i in (1, 2, 3)],
+        (S, "html/body/table[2]/tr/td[2]/b/a"),
+        (B, "html/body/table[2]/tr/td[2]/div/p[2]/a"),
+        (B, "html/body/table[2]/tr/td[2]/a[1]"),
+        *[(S, f"html/body/table[2]/tr/td[2]/a[{i}]") for i in (2, 3, 4)],
+        *[(F, f"html/body/table[2]/tr/td[3]/a[{i}]") for i in (1, 2)],
+        (F, "html/body/table[3]/tr/td/a[1]"),
+        (F, "html/body/table[3]/tr/td/a[2]"),
+    ],
     # the main text block is never inside a comment thread, however long the discussion
     "comments_outweigh_article": [
         (H, "html/body/header/a"),
@@ -291,6 +315,9 @@ RULES_ALONE: dict[str, list[tuple[Position, str]]] = {
     **{case: [(B if path.startswith(("html/body/main/", "html/body/ul/")) else pos, path)
               for pos, path in EXPECTED[case]]
        for case in ("article_split_into_chunks", "story_river")},
+    # no model, no region: every link defaults to body
+    **{case: [(B, path) for _, path in EXPECTED[case]]
+       for case in ("layout_table_article", "layout_cell_holding_the_story")},
     "head_noscript_links": [
         (B, "html/head/noscript/a[1]"),
         (B, "html/head/noscript/a[2]"),
@@ -531,6 +558,61 @@ def test_position_text_region_is_never_a_list(monkeypatch: pytest.MonkeyPatch) -
     assert [_positions("story_river")[path] for path in river] == [F, F]
     monkeypatch.setattr(position, "_LIST_TAGS", frozenset())
     assert [_positions("story_river")[path] for path in river] == [B, B]
+
+
+# per layout fixture: the link in a sentence written in the cell, its running-text signal on
+# the full path (model 0.20) and on the bounded path, and the link lines after the story
+_LAYOUT_CASES = {
+    "layout_table_article": (
+        "html/body/table[2]/tr/td[2]/span[3]/a",
+        "running text in a table cell (link density 0.15) in the main text block; model 0.20",
+        "running text in a table cell (link density 0.15) in the main text block at "
+        "html/body/table[2]/tr/td[2]; bounded path (13 links)",
+        [f"html/body/table[2]/tr/td[2]/a[{i}]" for i in (1, 2, 3, 4)]),
+    "layout_cell_holding_the_story": (
+        "html/body/table[2]/tr/td[2]/a[1]",
+        "running text in a table cell (link density 0.19) in the main text block; model 0.20",
+        "running text in a table cell (link density 0.19) in the main text block at "
+        "html/body/table[2]/tr/td[2]/div; bounded path (14 links)",
+        [f"html/body/table[2]/tr/td[2]/a[{i}]" for i in (2, 3, 4)]),
+}
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+@pytest.mark.parametrize("case", sorted(_LAYOUT_CASES))
+def test_position_layout_cell_needs_words_beside_the_link(
+        case: str, bounded: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cell that is the main text block, or holds it, has the article's link density and
+    plain text: there a link is running text only with words on both sides. With a model that
+    calls every link boilerplate, the link in a sentence is body and the headline lines after
+    the story, in the same cell, are not; the streaming path for huge pages agrees."""
+    from linkcrawler import position
+
+    sentence, signal, bounded_signal, lines = _LAYOUT_CASES[case]
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.2))
+    if bounded:
+        monkeypatch.setattr(position, "MAX_MODEL_LINKS", 0)
+    decisions = {d.path: d for d in _decide(case)}
+    assert (decisions[sentence].position, decisions[sentence].signal) == (
+        B, bounded_signal if bounded else signal)
+    assert [decisions[path].position for path in lines] == [S] * len(lines)
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+@pytest.mark.parametrize("case", sorted(_LAYOUT_CASES))
+def test_position_layout_cell_fails_without_words_beside_the_link(
+        case: str, bounded: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Negative control: if every link had words on both sides, the headline lines in the cell
+    holding the article would be body as running text."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.2))
+    monkeypatch.setattr(position, "_text_beside", lambda a: ("words", "words"))
+    if bounded:
+        monkeypatch.setattr(position, "MAX_MODEL_LINKS", 0)
+    got = _positions(case)
+    lines = _LAYOUT_CASES[case][3]
+    assert [got[path] for path in lines] == [B] * len(lines)
 
 
 def test_position_landmark_wrapping_most_text_is_left_to_the_model() -> None:
