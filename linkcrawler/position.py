@@ -46,7 +46,8 @@ How a position is decided
    0.9, those are placed as boilerplate too: no body link is invented on a page whose article
    has none (see _LONE_BODY_LINKS). A link the model calls boilerplate takes the region of step
    1; without one, the nearest region name above it, else where it sits relative to the main
-   text block (a box inside it: sidebar; before it: nav or header; after it: footer).
+   text block (a box inside it or in the text region: sidebar; before it: nav or header; after
+   it: footer).
 3. Without the model file, step 1 alone decides and everything else is body, except links in a
    short legal notice (footer) and in a list closing the main text (as in step 2).
 4. Huge pages (more than MAX_MODEL_LINKS links or MAX_MODEL_ELEMENTS elements) take a bounded
@@ -1410,6 +1411,10 @@ def _boilerplate_position(facts: _LinkFacts, page: _Page) -> tuple[Position, str
                f"(link density {f['blk_link_density']:.2f})")
     if f["in_top_parent"]:
         return Position.SIDEBAR, f"{density}, a box within the main text block"
+    # a card or box between an article's chunks
+    if facts.block is page.text_region or _in_text_region(facts.block, page):
+        return Position.SIDEBAR, (f"{density}, a box within the text region at "
+                                  f"{element_path(page.text_region, page)}")
     if f["before_top"]:
         return (Position.NAV if f["list_items"] else Position.HEADER), f"{density}, before the main text"
     if f["after_top"]:
@@ -1585,7 +1590,7 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
 #      as the full path), with words on both sides of the link if that block is the main text
 #      block or holds it (see _LAYOUT_CELL): body;
 #   3. everything else is boilerplate, placed like a link the model rejects (nearest region
-#      name, else a box inside / before / after the main text block).
+#      name, else a box inside the main text block or the text region, before it, after it).
 # No learned model runs here, so a link without prose around it is never body: on a huge page a
 # missed body link is the cheaper error than thousands of invented ones. Memory is the tree plus
 # ~200 bytes per link; time is linear in the elements.
@@ -1823,6 +1828,8 @@ def _bounded_decisions(anchors: list, records: list, top: _Frame | None, page_te
             continue
         if in_parent:
             pos, where_ = Position.SIDEBAR, "a box within the main text block"
+        elif in_region:
+            pos, where_ = Position.SIDEBAR, f"a box within the text region at {text_region.path}"
         elif top is not None and not (t_lo <= start < t_hi) and offset < top_start:
             pos, where_ = Position.HEADER, "before the main text"
         elif top is not None and not (t_lo <= start < t_hi) and offset >= top_end:

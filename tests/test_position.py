@@ -175,17 +175,18 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (F, "html/body/footer/a"),
     ],
     # an article split into chunks by a product card and a related box: running text in every
-    # chunk is body (the text region, see test_position_text_region_*), the boxes are not
+    # chunk is body (the text region, see test_position_text_region_*), the boxes between the
+    # chunks are boxes within it
     "article_split_into_chunks": [
         (H, "html/body/header/a"),
         (N, "html/body/nav/a[1]"),
         (N, "html/body/nav/a[2]"),
         (B, "html/body/main/div/div[1]/div/p[1]/a"),
-        (F, "html/body/main/div/div[2]/a"),
+        (S, "html/body/main/div/div[2]/a"),
         (B, "html/body/main/div/div[3]/div/p[1]/a"),
-        (F, "html/body/main/div/div[4]/ul/li[1]/a"),
-        (F, "html/body/main/div/div[4]/ul/li[2]/a"),
-        (F, "html/body/main/div/div[4]/ul/li[3]/a"),
+        (S, "html/body/main/div/div[4]/ul/li[1]/a"),
+        (S, "html/body/main/div/div[4]/ul/li[2]/a"),
+        (S, "html/body/main/div/div[4]/ul/li[3]/a"),
         (B, "html/body/main/div/div[5]/div/p[1]/a"),
         (F, "html/body/footer/a"),
     ],
@@ -509,7 +510,8 @@ def _positions(case: str) -> dict[str, Position]:
 def test_position_text_region_running_text_is_body(monkeypatch: pytest.MonkeyPatch) -> None:
     """An article split into chunks: with a model that calls every link boilerplate, running
     text in the chunks after the main text block is body as in the block itself, and the
-    signal names the text region; the product card and the related list stay boilerplate."""
+    signal names the text region; the product card and the related list between the chunks
+    are boxes within the text region."""
     from linkcrawler import position
 
     monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.2))
@@ -520,8 +522,11 @@ def test_position_text_region_running_text_is_body(monkeypatch: pytest.MonkeyPat
             f"running text in <p> (link density {0.09 if 'div[3]' in path else 0.12:.2f}) in "
             "the text region at html/body/main/div; model 0.20")
     assert decisions["html/body/main/div/div[1]/div/p[1]/a"].position is B
-    assert decisions["html/body/main/div/div[2]/a"].position is F
-    assert all(decisions[f"html/body/main/div/div[4]/ul/li[{i}]/a"].position is F
+    card = decisions["html/body/main/div/div[2]/a"]
+    assert (card.position, card.signal) == (S, (
+        "block at html/body/main/div/div[2] (link density 1.00), a box within the text region "
+        "at html/body/main/div; model 0.20"))
+    assert all(decisions[f"html/body/main/div/div[4]/ul/li[{i}]/a"].position is S
                for i in (1, 2, 3))
 
 
@@ -543,8 +548,10 @@ def test_position_text_region_yields_to_a_certain_model(monkeypatch: pytest.Monk
     monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.01))
     decisions = {d.path: d for d in _decide("article_split_into_chunks")}
     for path in _CHUNK_LINKS:
-        assert decisions[path].position is F
-        assert decisions[path].signal.endswith("model 0.01 (overrules running text in <p>)")
+        assert decisions[path].position is S
+        assert decisions[path].signal.endswith(
+            "a box within the text region at html/body/main/div; model 0.01 (overrules running "
+            "text in <p>)")
 
 
 def test_position_text_region_is_never_a_list(monkeypatch: pytest.MonkeyPatch) -> None:
