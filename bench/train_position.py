@@ -305,7 +305,9 @@ def running_text(x: np.ndarray) -> np.ndarray:
 def placed_without_model(x: np.ndarray) -> np.ndarray:
     """Links the classifier places without the model: inside a comment thread or a landmark/ARIA
     region (linkcrawler.position._region_decides; its exemption for a landmark wrapping half the
-    page's text is not in the features, so this vetoes slightly more than the classifier)."""
+    page's text is not in the features, so this vetoes slightly more than the classifier). An
+    embedded post (linkcrawler.position._EMBEDDED_POSTS) is not in the features either: here
+    its links are left to the model and the running-text rule."""
     col = FEATURE_NAMES.index
     return ((x[:, col("rule_comments")] > 0) | (x[:, col("rule_landmark")] > 0)
             | (x[:, col("rule_role")] > 0))

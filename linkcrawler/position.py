@@ -10,15 +10,17 @@ How a position is decided
    a page region decides: HTML5 elements (<header>, <nav>, <footer>, <aside>), ARIA landmark
    roles (banner, navigation, contentinfo, complementary, search), comment threads in the
    usual CMS markups (WordPress #comments/.comment-list/.commentlist, Disqus #disqus_thread,
-   Drupal .comment-wrapper, ...) and clear id/class names in several languages. A nav inside a
+   Drupal .comment-wrapper, ...), embedded social posts (the <blockquote> of a tweet, an
+   Instagram or TikTok post, ...: sidebar, see _EMBEDDED_POSTS) and clear id/class names in
+   several languages. A nav inside a
    footer is therefore footer. <header>/<footer> inside <article>, <main>, <section> or <aside>
    describe that section, not the page (HTML-AAM), so they mark no region. Names that describe
    a layout rather than a region (`content-with-sidebar`, `has-sidebar`, `l-sidebar-fixed`)
    mark none either, and neither does a name (not a comment thread) on a container holding
    half the page's text or holding the main text block of step 2: such a region is a misnamed
    wrapper around the body (`theiaStickySidebar`, `pg-rail-tall__wrapper`).
-2. Comment threads always win, and so does a landmark or ARIA region (HTML5 element or role)
-   unless it holds half the page's text (see _region_decides). Elsewhere, including regions
+2. Comment threads and embedded posts always win, and so does a landmark or ARIA region (HTML5
+   element or role) unless it holds half the page's text (see _region_decides). Elsewhere, including regions
    named only by id/class, a learned model (gradient-boosted trees shipped as JSON in
    linkcrawler/models/position.json, trained by bench/train_position.py) judges body versus
    boilerplate from signals that hold on any site: link density and plain text of the link's
@@ -109,6 +111,19 @@ _ROLES: dict[str, Position] = {
     "contentinfo": Position.FOOTER,
     "complementary": Position.SIDEBAR,
 }
+
+# Embedded posts: the markup a social network gives for embedding a post is a <blockquote> of
+# this class holding the post's text and links, which the network's script replaces with its
+# own <iframe> when the page runs. A search engine that renders the page finds no link there,
+# and the links are the post's author's, not the page's editorial ones: such a link is a box
+# within the text (sidebar), decided like a landmark. The labelled sets disagree (shared/eval
+# counts a tweet's text in the article, newspaper4k and ir-research-data do not): see
+# bench/README.md, "Embedded posts".
+_EMBEDDED_POSTS = frozenset({
+    "twitter-tweet", "twitter-video", "instagram-media", "tiktok-embed", "reddit-embed-bq",
+    "reddit-card", "fb-xfbml-parse-ignore", "bluesky-embed", "mastodon-embed", "text-post-media",
+})
+_EMBEDDED_POST = "embedded post"
 
 # Whole words of id/class names (split on - _ . : and camelCase), several languages.
 _WORDS: dict[Position, frozenset[str]] = {
@@ -242,6 +257,10 @@ def _region_mark(el, tag: str, in_section: bool) -> _Mark | None:  # noqa: ANN00
 
     `in_section`: the element is inside <article>/<aside>/<main>/<nav>/<section>.
     """
+    if tag == "blockquote":
+        for c in (el.get("class") or "").split():
+            if c.lower() in _EMBEDDED_POSTS:
+                return _Mark(Position.SIDEBAR, f'{_EMBEDDED_POST} (class "{c}")')
     role = (el.get("role") or "").strip().lower()
     if role:
         for r in role.split():
@@ -924,7 +943,9 @@ def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
         chain.append(i)
         i = parent_of[i]
     region = _region_above(a, page)
-    if region is not None:
+    # an embedded post decides without the model; its links' features stay as the model was
+    # trained on them (the trainer's rows do not change with the rule)
+    if region is not None and not region[1].startswith(_EMBEDDED_POST):
         row[_RULE_KEY[region[0]]] = 1.0
         kind = region[1].split(" ", 1)[0]
         row[_I_RULE_LANDMARK] = float(kind == "landmark")
@@ -1108,7 +1129,7 @@ def _region_of_chain(chain: list, page: _Page) -> tuple[Position, str, object] |
             if tag not in ("html", "body"):  # body classes describe the template, not a region
                 mark = _region_mark(el, tag, in_section)
                 if mark is not None and (
-                    mark.signal.startswith(("landmark", "role"))
+                    mark.signal.startswith(_DECIDING_MARKS)
                     or mark.position is Position.COMMENTS
                     or not page.total_text
                     or (page.text_len[page.index.get(el, -1)]
@@ -1518,15 +1539,18 @@ def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
     return out  # type: ignore[return-value]
 
 
+_DECIDING_MARKS = ("landmark", "role", _EMBEDDED_POST)
+
+
 def _region_decides(region: tuple[Position, str, object], page: _Page) -> bool:
     """A comment thread, or a landmark/ARIA region that is not a wrapper around most of the
     page's text, decides without the model. (On the 181 eval pages the model, cross-validated by
     site, called none of the 10,514 links in landmark or ARIA regions body; 2 were labelled body.)
     Regions named only by id/class are left to the model: names mislead more often."""
     pos, signal, el = region
-    if pos is Position.COMMENTS:
+    if pos is Position.COMMENTS or signal.startswith(_EMBEDDED_POST):
         return True
-    if not signal.startswith(("landmark", "role")):
+    if not signal.startswith(_DECIDING_MARKS):
         return False
     return (not page.total_text
             or page.text_len[page.index.get(el, -1)] < _WRAPPER_TEXT_SHARE * page.total_text)
@@ -1688,7 +1712,7 @@ def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: A
             if tag not in ("html", "body"):  # body classes describe the template
                 mark = _region_mark(el, tag, frame.in_section)
                 if mark is not None:
-                    decides = mark.signal.startswith(("landmark", "role")) or (
+                    decides = mark.signal.startswith(_DECIDING_MARKS) or (
                         mark.position is Position.COMMENTS)
                     frame.mark = _BoundedMark(mark.position, f"{mark.signal} at {frame.path}",
                                               decides)

@@ -221,6 +221,19 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (F, "html/body/table[3]/tr/td/a[1]"),
         (F, "html/body/table[3]/tr/td/a[2]"),
     ],
+    # a tweet and an Instagram post embedded in a story are the networks' boxes, decided like
+    # landmarks; a plain quotation is the story's (test_position_embedded_posts_*)
+    "embedded_posts": [
+        (N, "html/body/nav/a[1]"),
+        (N, "html/body/nav/a[2]"),
+        (B, "html/body/article/p[1]/a"),
+        (S, "html/body/article/blockquote[1]/p/a[1]"),
+        (S, "html/body/article/blockquote[1]/p/a[2]"),
+        (S, "html/body/article/blockquote[1]/a"),
+        (S, "html/body/article/blockquote[2]/div/p/a"),
+        (B, "html/body/article/blockquote[3]/p/a"),
+        (F, "html/body/footer/a"),
+    ],
     # the main text block is never inside a comment thread, however long the discussion
     "comments_outweigh_article": [
         (H, "html/body/header/a"),
@@ -620,6 +633,35 @@ def test_position_layout_cell_fails_without_words_beside_the_link(
     got = _positions(case)
     lines = _LAYOUT_CASES[case][3]
     assert [got[path] for path in lines] == [B] * len(lines)
+
+
+_TWEET_TEXT_LINKS = ["html/body/article/blockquote[1]/p/a[1]",
+                     "html/body/article/blockquote[1]/p/a[2]"]
+
+
+@pytest.mark.parametrize("p", [0.2, 0.99])
+def test_position_embedded_posts_decide_whatever_the_model_says(
+        p: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The links of an embedded tweet are sidebar, named by the embed's class and element,
+    even where the model or the running-text rule would call them body."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(p))
+    decisions = {d.path: d for d in _decide("embedded_posts")}
+    for path in [*_TWEET_TEXT_LINKS, "html/body/article/blockquote[1]/a"]:
+        assert (decisions[path].position, decisions[path].signal) == (
+            S, 'embedded post (class "twitter-tweet") at html/body/article/blockquote[1]')
+
+
+def test_position_embedded_posts_fail_without_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Negative control: without the embed classes, the tweet's text is running text in the
+    story and its links are body."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.2))
+    monkeypatch.setattr(position, "_EMBEDDED_POSTS", frozenset())
+    got = _positions("embedded_posts")
+    assert [got[path] for path in _TWEET_TEXT_LINKS] == [B, B]
 
 
 def test_position_landmark_wrapping_most_text_is_left_to_the_model() -> None:
