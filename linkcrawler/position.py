@@ -41,7 +41,8 @@ How a position is decided
    main text block or holds it (a layout table's cell holding the article), its measures are the
    article's, so the link also needs words on both sides. A link that would be
    body but whose block is a short legal notice (privacy policy, terms of use, a copyright line;
-   at most 300 characters; see _LEGAL_PHRASES) is footer; one in a list of at least 3 items that
+   at most 300 characters; see _LEGAL_PHRASES), or whose whole anchor is such a phrase
+   ("Privacy Policy"), is footer; one in a list of at least 3 items that
    are each just a link, inside the main text block with at most a tenth of the page's paragraph
    text after it (the headlines closing a story), is placed as boilerplate. When no link of the
    page is body as running text and the model calls at most two links body, each with P(body) <
@@ -51,7 +52,8 @@ How a position is decided
    text block (a box inside it or in the text region: sidebar; before it: nav or header; after
    it: footer).
 3. Without the model file, step 1 alone decides and everything else is body, except links in a
-   short legal notice (footer) and in a list closing the main text (as in step 2).
+   short legal notice or anchored by a legal phrase (footer) and in a list closing the main
+   text (as in step 2).
 4. Huge pages (more than MAX_MODEL_LINKS links or MAX_MODEL_ELEMENTS elements) take a bounded
    path in one streaming walk: step 1, then the running-text rule (legal notices excepted),
    else boilerplate placed as in step 2; no model (see _classify_bounded). Signals there end in
@@ -1323,6 +1325,14 @@ _LEGAL_PHRASES = (
     "privacybeleid", "alle rechten voorbehouden",
 )
 _LEGAL_NOTICE_MAX = 300  # characters of text in the block
+# _LEGAL_LINK: a link whose whole anchor is one of those phrases written as a page's name
+# ("Privacy Policy.", "User Agreement", "Terms of Use": every word longer than 3 letters
+# capitalised) is the site's furniture however long its block: a newsletter box's "By signing
+# up you agree to our User Agreement and Privacy Policy" runs past the limit above. Written as a
+# common noun ("its privacy policy is short") it may be the article's. Of the links anchored by
+# those phrases on the four labelled sets (bench/README.md), none is labelled body.
+_LEGAL_PHRASE_SET = frozenset(_LEGAL_PHRASES)
+_LEGAL_LINK_STRIP = " .,:;!?()[]\"'"
 
 
 def _legal_notice(block, page: _Page | None = None) -> str | None:  # noqa: ANN001
@@ -1342,9 +1352,14 @@ def _legal_notice(block, page: _Page | None = None) -> str | None:  # noqa: ANN0
     return next((phrase for phrase in _LEGAL_PHRASES if phrase in text), None)
 
 
-def _legal_footer(block, path: str, page: _Page | None,  # noqa: ANN001
+def _legal_footer(a, block, path: str, page: _Page | None,  # noqa: ANN001
                   note: str) -> PositionDecision | None:
-    """The footer decision for a link whose block is a legal notice, or None."""
+    """The footer decision for a link whose anchor is a legal phrase (_LEGAL_LINK) or whose
+    block is a legal notice, or None."""
+    words = a.text_content().split()
+    anchor = " ".join(words).lower().strip(_LEGAL_LINK_STRIP)
+    if anchor in _LEGAL_PHRASE_SET and all(w[0].isupper() for w in words if len(w) > 3):
+        return PositionDecision(Position.FOOTER, path, f'legal link ("{anchor}") at {path}; {note}')
     notice = _legal_notice(block, page)
     if notice is None:
         return None
@@ -1373,11 +1388,11 @@ def _closing_list(facts: _LinkFacts) -> bool:
             and f[_I_PARA_AFTER] <= _CLOSING_LIST_AFTER)
 
 
-def _not_body_after_all(facts: _LinkFacts, path: str, page: _Page,
+def _not_body_after_all(a, facts: _LinkFacts, path: str, page: _Page,  # noqa: ANN001
                         note: str) -> PositionDecision | None:
     """For a link that would be body: the decision of the rules that overrule that (a legal
     notice, a list closing the main text), or None."""
-    legal = _legal_footer(facts.block, path, page, note)
+    legal = _legal_footer(a, facts.block, path, page, note)
     if legal is not None or not _closing_list(facts):
         return legal
     pos, why = _boilerplate_position(facts, page)
@@ -1568,7 +1583,7 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
             out.append(PositionDecision(pos, path, f"{signal} at {element_path(el, page)}"))
             continue
         if probs is None:
-            out.append(_not_body_after_all(fa, path, page, "no model") or PositionDecision(
+            out.append(_not_body_after_all(a, fa, path, page, "no model") or PositionDecision(
                 Position.BODY, path, "no region container (default body)"))
             continue
         p = probs[k]
@@ -1580,7 +1595,7 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
                      and (fa.features[_I_BLK_P] or not fa.features[_I_IN_TOP_PARENT]))
         running_body = running is not None and not overruled
         if running_body or p >= model.cutoff:
-            not_body = _not_body_after_all(fa, path, page, f"model {p:.2f}")
+            not_body = _not_body_after_all(a, fa, path, page, f"model {p:.2f}")
             if not_body is not None:
                 out.append(not_body)
             elif running_body:
@@ -1833,7 +1848,7 @@ def _bounded_decisions(anchors: list, records: list, top: _Frame | None, page_te
         if (prose is not None and (in_parent or in_region) and plain >= _RUNNING_PLAIN_CHARS
                 and density <= _RUNNING_DENSITY
                 and (_nearest_block(a) not in top_chain or all(_text_beside(a)))):  # _LAYOUT_CELL
-            legal = _legal_footer(_nearest_block(a), path, None, note)
+            legal = _legal_footer(a, _nearest_block(a), path, None, note)
             if legal is not None:
                 out.append(legal)
                 continue

@@ -120,8 +120,9 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (B, "html/body/article/p[1]/a"),
         (B, "html/body/article/p[3]/a"),
     ],
-    # a short block stating a legal notice is footer even as running text in the article; a
-    # longer paragraph that mentions a privacy policy is article text
+    # a short block stating a legal notice is footer even as running text in the article, and
+    # so is a link named like a legal page in a longer one; a longer paragraph that mentions a
+    # privacy policy is article text
     "legal_notices": [
         (N, "html/body/nav/a"),
         (B, "html/body/article/p[1]/a"),
@@ -129,7 +130,9 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (F, "html/body/article/p[4]/a[1]"),
         (F, "html/body/article/p[4]/a[2]"),
         (F, "html/body/article/p[5]/a"),
-        (F, "html/body/article/p[6]/a"),
+        (F, "html/body/article/p[6]/a[1]"),
+        (F, "html/body/article/p[6]/a[2]"),
+        (F, "html/body/article/p[7]/a"),
     ],
     # links with no block element above them (<noscript> in <head>, common on older
     # templates) get the root as their block instead of failing the whole page
@@ -715,12 +718,34 @@ def test_position_closing_list_overrules_the_model(tmp_path: Path,
 
 
 def test_position_legal_notices_need_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Negative control: without the legal-notice rule the notices in the article are body."""
+    """Negative control: without the legal-notice rule only the links named like legal pages
+    ("Terms of Use", "Impressum") stay footer, not "All rights reserved"; without both rules
+    every link in the article is body."""
     from linkcrawler import position
 
     monkeypatch.setattr(position, "_LEGAL_NOTICE_MAX", -1)
-    got = [d.position for d in _decide("legal_notices")]
-    assert got == [N, B, B, B, B, B, B]
+    assert [d.position for d in _decide("legal_notices")] == [N, B, B, F, F, B, F, F, F]
+    monkeypatch.setattr(position, "_LEGAL_PHRASE_SET", frozenset())
+    assert [d.position for d in _decide("legal_notices")] == [N, B, B, B, B, B, B, B, B]
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+def test_position_legal_link_in_a_long_block(bounded: bool,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newsletter box too long to be a legal notice: its "User Agreement" and "Privacy
+    Policy." links are footer by their anchors; "its privacy policy is short", a common noun in
+    a review, stays body."""
+    from linkcrawler import position
+
+    if bounded:
+        monkeypatch.setattr(position, "MAX_MODEL_LINKS", 0)
+    decisions = {d.path: d for d in _decide("legal_notices")}
+    note = "bounded path (9 links)" if bounded else "model"
+    for path, name in (("html/body/article/p[6]/a[1]", "user agreement"),
+                       ("html/body/article/p[6]/a[2]", "privacy policy")):
+        assert decisions[path].position is F
+        assert decisions[path].signal.startswith(f'legal link ("{name}") at {path}; {note}')
+    assert decisions["html/body/article/p[3]/a"].position is B
 
 
 SITE_FIXTURES = FIXTURES.parent / "page_site"
