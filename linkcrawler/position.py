@@ -10,17 +10,17 @@ How a position is decided
    a page region decides: HTML5 elements (<header>, <nav>, <footer>, <aside>), ARIA landmark
    roles (banner, navigation, contentinfo, complementary, search), comment threads in the
    usual CMS markups (WordPress #comments/.comment-list/.commentlist, Disqus #disqus_thread,
-   Drupal .comment-wrapper, ...), embedded social posts (the <blockquote> of a tweet, an
-   Instagram or TikTok post, ...: sidebar, see _EMBEDDED_POSTS) and clear id/class names in
-   several languages. A nav inside a
+   Drupal .comment-wrapper, ...) and clear id/class names in several languages. A nav inside a
    footer is therefore footer. <header>/<footer> inside <article>, <main>, <section> or <aside>
    describe that section, not the page (HTML-AAM), so they mark no region. Names that describe
    a layout rather than a region (`content-with-sidebar`, `has-sidebar`, `l-sidebar-fixed`)
    mark none either, and neither does a name (not a comment thread) on a container holding
    half the page's text or holding the main text block of step 2: such a region is a misnamed
    wrapper around the body (`theiaStickySidebar`, `pg-rail-tall__wrapper`).
-2. Comment threads and embedded posts always win, and so does a landmark or ARIA region (HTML5
-   element or role) unless it holds half the page's text (see _region_decides). Elsewhere, including regions
+2. Comment threads always win, and so does a landmark or ARIA region (HTML5 element or role)
+   unless it holds half the page's text (see _region_decides); below none of those, an
+   embedded social post (the <blockquote> of a tweet, an Instagram or TikTok post, ...; see
+   _EMBEDDED_POSTS) is sidebar. Elsewhere, including regions
    named only by id/class, a learned model (gradient-boosted trees shipped as JSON in
    linkcrawler/models/position.json, trained by bench/train_position.py) judges body versus
    boilerplate from signals that hold on any site: link density and plain text of the link's
@@ -51,11 +51,12 @@ How a position is decided
    1; without one, the nearest region name above it, else where it sits relative to the main
    text block (a box inside it or in the text region: sidebar; before it: nav or header; after
    it: footer).
-3. Without the model file, step 1 alone decides and everything else is body, except links in a
-   short legal notice or anchored by a legal phrase (footer) and in a list closing the main
-   text (as in step 2).
+3. Without the model file, step 1 alone decides (embedded posts are sidebar as in step 2) and
+   everything else is body, except links in a short legal notice or anchored by a legal phrase
+   (footer) and in a list closing the main text (as in step 2).
 4. Huge pages (more than MAX_MODEL_LINKS links or MAX_MODEL_ELEMENTS elements) take a bounded
-   path in one streaming walk: step 1, then the running-text rule (legal notices excepted),
+   path in one streaming walk: step 1 (embedded posts counted among its regions, so an outer
+   landmark wins there), then the running-text rule (legal notices excepted),
    else boilerplate placed as in step 2; no model (see _classify_bounded). Signals there end in
    `bounded path (N links)`.
 
@@ -118,7 +119,8 @@ _ROLES: dict[str, Position] = {
 # this class holding the post's text and links, which the network's script replaces with its
 # own <iframe> when the page runs. A search engine that renders the page finds no link there,
 # and the links are the post's author's, not the page's editorial ones: such a link is a box
-# within the text (sidebar), decided like a landmark. The labelled sets disagree (shared/eval
+# within the text (sidebar) whatever the model says, unless a region above it decides (see
+# _embed_above; the model's features do not know embeds). The labelled sets disagree (shared/eval
 # counts a tweet's text in the article, newspaper4k and ir-research-data do not): see
 # bench/README.md, "Embedded posts".
 _EMBEDDED_POSTS = frozenset({
@@ -259,10 +261,6 @@ def _region_mark(el, tag: str, in_section: bool) -> _Mark | None:  # noqa: ANN00
 
     `in_section`: the element is inside <article>/<aside>/<main>/<nav>/<section>.
     """
-    if tag == "blockquote":
-        for c in (el.get("class") or "").split():
-            if c.lower() in _EMBEDDED_POSTS:
-                return _Mark(Position.SIDEBAR, f'{_EMBEDDED_POST} (class "{c}")')
     role = (el.get("role") or "").strip().lower()
     if role:
         for r in role.split():
@@ -290,6 +288,15 @@ def _region_mark(el, tag: str, in_section: bool) -> _Mark | None:  # noqa: ANN00
         if hits:
             hits.sort(key=lambda h: h[0] is not Position.COMMENTS)
             return _Mark(hits[0][0], f'class "{hits[0][1]}"')
+    return None
+
+
+def _embedded_post(el) -> str | None:  # noqa: ANN001
+    """The embed class of a <blockquote> that is an embedded post (see _EMBEDDED_POSTS), or
+    None."""
+    for c in (el.get("class") or "").split():
+        if c.lower() in _EMBEDDED_POSTS:
+            return c
     return None
 
 
@@ -351,6 +358,7 @@ class _Page:
     # the main text block's ancestor holding the rest of an article split into chunks, or None
     # (see _text_region)
     text_region: object = None
+    embeds: frozenset = frozenset()  # the page's embedded posts (see _EMBEDDED_POSTS)
     # a feature row (see _ZERO_ROW) with `constants` filled in
     base_row: array = field(default_factory=lambda: array("d"))
 
@@ -494,6 +502,9 @@ def _measure(root, nodes: list | None = None, all_links: bool = True,  # noqa: A
         page.top_chain.add(top)
         page.text_region = order[region] if region is not None else None
     page.site = _page_site(root, page_url)
+    if "blockquote" in tags:  # (tags ends in the entry for elements not measured)
+        page.embeds = frozenset(el for el, tag in zip(order, tags[:n], strict=True)
+                                if tag == "blockquote" and _embedded_post(el) is not None)
     total = page.total_text
     page.constants["page_link_density"] = page.total_links / total if total else 1.0
     if top is not None:
@@ -945,9 +956,7 @@ def _parent_part(parent, a, page: _Page) -> _ParentPart:  # noqa: ANN001
         chain.append(i)
         i = parent_of[i]
     region = _region_above(a, page)
-    # an embedded post decides without the model; its links' features stay as the model was
-    # trained on them (the trainer's rows do not change with the rule)
-    if region is not None and not region[1].startswith(_EMBEDDED_POST):
+    if region is not None:
         row[_RULE_KEY[region[0]]] = 1.0
         kind = region[1].split(" ", 1)[0]
         row[_I_RULE_LANDMARK] = float(kind == "landmark")
@@ -1131,7 +1140,7 @@ def _region_of_chain(chain: list, page: _Page) -> tuple[Position, str, object] |
             if tag not in ("html", "body"):  # body classes describe the template, not a region
                 mark = _region_mark(el, tag, in_section)
                 if mark is not None and (
-                    mark.signal.startswith(_DECIDING_MARKS)
+                    mark.signal.startswith(("landmark", "role"))
                     or mark.position is Position.COMMENTS
                     or not page.total_text
                     or (page.text_len[page.index.get(el, -1)]
@@ -1521,6 +1530,10 @@ def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
             pos, signal, el = region
             out[k] = PositionDecision(pos, element_path(a, page),
                                       f"{signal} at {element_path(el, page)}")
+        elif page.embeds and (embed := _embed_above(a, page)) is not None:
+            out[k] = PositionDecision(Position.SIDEBAR, element_path(a, page), (
+                f'{_EMBEDDED_POST} (class "{_embedded_post(embed)}") at '
+                f"{element_path(embed, page)}"))
         else:
             todo.append(k)
     # (k, P(body), facts) of the uncertain body calls; None once a sure call is seen, or more
@@ -1554,7 +1567,12 @@ def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
     return out  # type: ignore[return-value]
 
 
-_DECIDING_MARKS = ("landmark", "role", _EMBEDDED_POST)
+def _embed_above(a, page: _Page):  # noqa: ANN001, ANN202
+    """The embedded post holding the link, or None (see _EMBEDDED_POSTS). Below a region that
+    decides, the region wins; below one that leaves its links to the model (a <header> wrapping
+    the whole page, a named box), the embedded post decides."""
+    embeds = page.embeds
+    return next((up for up in a.iterancestors() if up in embeds), None)
 
 
 def _region_decides(region: tuple[Position, str, object], page: _Page) -> bool:
@@ -1563,9 +1581,9 @@ def _region_decides(region: tuple[Position, str, object], page: _Page) -> bool:
     site, called none of the 10,514 links in landmark or ARIA regions body; 2 were labelled body.)
     Regions named only by id/class are left to the model: names mislead more often."""
     pos, signal, el = region
-    if pos is Position.COMMENTS or signal.startswith(_EMBEDDED_POST):
+    if pos is Position.COMMENTS:
         return True
-    if not signal.startswith(_DECIDING_MARKS):
+    if not signal.startswith(("landmark", "role")):
         return False
     return (not page.total_text
             or page.text_len[page.index.get(el, -1)] < _WRAPPER_TEXT_SHARE * page.total_text)
@@ -1726,8 +1744,12 @@ def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: A
                 block.pending.append(rec)
             if tag not in ("html", "body"):  # body classes describe the template
                 mark = _region_mark(el, tag, frame.in_section)
+                if mark is None and tag == "blockquote":
+                    embed = _embedded_post(el)
+                    if embed is not None:
+                        mark = _Mark(Position.SIDEBAR, f'{_EMBEDDED_POST} (class "{embed}")')
                 if mark is not None:
-                    decides = mark.signal.startswith(_DECIDING_MARKS) or (
+                    decides = mark.signal.startswith(("landmark", "role", _EMBEDDED_POST)) or (
                         mark.position is Position.COMMENTS)
                     frame.mark = _BoundedMark(mark.position, f"{mark.signal} at {frame.path}",
                                               decides)

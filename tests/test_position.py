@@ -656,6 +656,24 @@ def test_position_embedded_posts_decide_whatever_the_model_says(
             S, 'embedded post (class "twitter-tweet") at html/body/article/blockquote[1]')
 
 
+def test_position_embedded_posts_below_regions() -> None:
+    """A region that decides wins over an embedded post below it (an <aside>, a comment
+    thread); one that leaves its links to the model (a <header> wrapping the whole page) does
+    not."""
+    tweet = ("<blockquote class='twitter-tweet'><p>A post about the storm and the harbour wall "
+             "<a href='https://t.co/x'>pic.twitter.com/x</a></p></blockquote>")
+    prose = "<p>" + "The coast road stays closed tonight after the storm. " * 12 + "</p>"
+    root = lxml.html.document_fromstring(
+        f"<html><body><header><article>{prose}{tweet}{prose}</article></header>"
+        f"<aside>{tweet}</aside><div id='comments'>{tweet}</div></body></html>")
+    decisions = classify_positions(root, list(root.iter("a")))
+    assert [(d.position, d.signal) for d in decisions] == [
+        (S, 'embedded post (class "twitter-tweet") at html/body/header/article/blockquote'),
+        (S, "landmark <aside> at html/body/aside"),
+        (C, 'id "comments" at html/body/div'),
+    ]
+
+
 def test_position_embedded_posts_fail_without_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     """Negative control: without the embed classes, the tweet's text is running text in the
     story and its links are body."""
