@@ -18,39 +18,38 @@ How a position is decided
    half the page's text or holding the main text block of step 2: such a region is a misnamed
    wrapper around the body (`theiaStickySidebar`, `pg-rail-tall__wrapper`).
 2. Comment threads always win, and so does a landmark or ARIA region (HTML5 element or role)
-   unless it holds half the page's text (see _region_decides); below none of those, an
-   embedded social post (the <blockquote> of a tweet, an Instagram or TikTok post, ...; see
-   _EMBEDDED_POSTS) is sidebar. Elsewhere, including regions
-   named only by id/class, a learned model (gradient-boosted trees shipped as JSON in
-   linkcrawler/models/position.json, trained by bench/train_position.py) judges body versus
-   boilerplate from signals that hold on any site: link density and plain text of the link's
-   block, text around the link, whether an absolute link leaves the page's site (the registrable
-   domain of its canonical link or og:url, else of the URL it was fetched from), being inside
-   <p>/<li>/headings, id/class vocabulary of the ancestors weighted by distance (several
-   languages), the regions of step 1, repeated sibling structures, the main text block of the
-   page (paragraph text credited to parent and grandparent, discounted by link density; never
-   inside a comment thread, which may hold more text than the article), and the share of the
-   page's paragraph text before and after the link's block (a list between paragraphs belongs to
-   the text; one after the last paragraph, or before the first, usually does not). A link whose
-   nearest block is a <p>, <li>, table cell or <blockquote> inside the main text block (or
-   beside it, under the same parent, or in the text region: the block's ancestor that also holds
-   the other chunks of an article split by ads and boxes, see _text_region), outside any region,
-   with at least 20 characters of text that is not link text and link density <= 0.3 is body
-   unless, in a <p> or anywhere in the text region outside the block's parent, the model is
-   nearly certain it is not (running text; P(body) < 0.05 overrules it). When that block is the
-   main text block or holds it (a layout table's cell holding the article), its measures are the
-   article's, so the link also needs words on both sides. A link that would be
-   body but whose block is a short legal notice (privacy policy, terms of use, a copyright line;
-   at most 300 characters; see _LEGAL_PHRASES), or whose whole anchor is such a phrase
-   ("Privacy Policy"), is footer; one in a list of at least 3 items that
+   unless it holds half the page's text (see _region_decides); below none of those, an embedded
+   social post (the <blockquote> of a tweet, an Instagram or TikTok post, ...; see
+   _EMBEDDED_POSTS) is sidebar. Elsewhere, including regions named only by id/class, a learned
+   model (gradient-boosted trees shipped as JSON in linkcrawler/models/position.json, trained by
+   bench/train_position.py) judges body versus boilerplate from signals that hold on any site:
+   link density and plain text of the link's block, text around the link, whether an absolute
+   link leaves the page's site (the registrable domain of its canonical link or og:url, else of
+   the URL it was fetched from), being inside <p>/<li>/headings, id/class vocabulary of the
+   ancestors weighted by distance (several languages), the regions of step 1, repeated sibling
+   structures, the main text block of the page (paragraph text credited to parent and
+   grandparent, discounted by link density; never inside a comment thread, which may hold more
+   text than the article), and the share of the page's paragraph text before and after the link's
+   block (a list between paragraphs belongs to the text; one after the last paragraph, or before
+   the first, usually does not). A link whose nearest block is a <p>, <li>, table cell or
+   <blockquote> inside the main text block (or beside it, under the same parent, or in the text
+   region: the block's ancestor that also holds the other chunks of an article split by ads and
+   boxes, see _text_region), outside any region, with at least 20 characters of text that is not
+   link text and link density <= 0.3 is body unless, in a <p> or anywhere in the text region
+   outside the block's parent, the model is nearly certain it is not (running text; P(body) <
+   0.05 overrules it). When that block is the main text block or holds it (a layout table's cell
+   holding the article), its measures are the article's, so the link also needs words on both
+   sides. A link that would be body but whose block is a short legal notice (privacy policy,
+   terms of use, a copyright line; at most 300 characters; see _LEGAL_PHRASES), or whose whole
+   anchor is such a phrase ("Privacy Policy"), is footer; one in a list of at least 3 items that
    are each just a link, inside the main text block with at most a tenth of the page's paragraph
    text after it (the headlines closing a story), is placed as boilerplate. When no link of the
    page is body as running text and the model calls at most two links body, each with P(body) <
-   0.9, those are placed as boilerplate too: no body link is invented on a page whose article
-   has none (see _LONE_BODY_LINKS). A link the model calls boilerplate takes the region of step
-   1; without one, the nearest region name above it, else where it sits relative to the main
-   text block (a box inside it or in the text region: sidebar; before it: nav or header; after
-   it: footer).
+   0.9, those are placed as boilerplate too: no body link is invented on a page whose article has
+   none (see _LONE_BODY_LINKS). A link the model calls boilerplate takes the region of step 1;
+   without one, the nearest region name above it, else where it sits relative to the main text
+   block (a box inside it or in the text region: sidebar; before it: nav or header; after it:
+   footer).
 3. Without the model file, step 1 alone decides (embedded posts are sidebar as in step 2) and
    everything else is body, except links in a short legal notice or anchored by a legal phrase
    (footer) and in a list closing the main text (as in step 2).
