@@ -1868,8 +1868,9 @@ def _bounded_decisions(anchors: list, records: list, top: _Frame | None, page_te
         prose = _PROSE_TAGS.get(btag)
         if (prose is not None and (in_parent or in_region) and plain >= _RUNNING_PLAIN_CHARS
                 and density <= _RUNNING_DENSITY
-                and (_nearest_block(a) not in top_chain or all(_text_beside(a)))):  # _LAYOUT_CELL
-            legal = _legal_footer(a, _nearest_block(a), path, None, note)
+                and ((block := _nearest_block(a)) not in top_chain
+                     or all(_text_beside(a)))):  # see _LAYOUT_CELL
+            legal = _legal_footer(a, block, path, None, note)
             if legal is not None:
                 out.append(legal)
                 continue

@@ -224,8 +224,8 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (F, "html/body/table[3]/tr/td/a[1]"),
         (F, "html/body/table[3]/tr/td/a[2]"),
     ],
-    # a tweet and an Instagram post embedded in a story are the networks' boxes, decided like
-    # landmarks; a plain quotation is the story's (test_position_embedded_posts_*)
+    # a tweet and an Instagram post embedded in a story are the networks' boxes, decided before
+    # the model; a plain quotation is the story's (test_position_embedded_posts_*)
     "embedded_posts": [
         (N, "html/body/nav/a[1]"),
         (N, "html/body/nav/a[2]"),
