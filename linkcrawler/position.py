@@ -126,7 +126,6 @@ _EMBEDDED_POSTS = frozenset({
     "twitter-tweet", "twitter-video", "instagram-media", "tiktok-embed", "reddit-embed-bq",
     "reddit-card", "fb-xfbml-parse-ignore", "bluesky-embed", "mastodon-embed", "text-post-media",
 })
-_EMBEDDED_POST = "embedded post"
 
 # Whole words of id/class names (split on - _ . : and camelCase), several languages.
 _WORDS: dict[Position, frozenset[str]] = {
@@ -291,11 +290,11 @@ def _region_mark(el, tag: str, in_section: bool) -> _Mark | None:  # noqa: ANN00
 
 
 def _embedded_post(el) -> str | None:  # noqa: ANN001
-    """The embed class of a <blockquote> that is an embedded post (see _EMBEDDED_POSTS), or
-    None."""
+    """The signal of a <blockquote> that is an embedded post (see _EMBEDDED_POSTS), without its
+    location, e.g. `embedded post (class "twitter-tweet")`; None for any other."""
     for c in (el.get("class") or "").split():
         if c.lower() in _EMBEDDED_POSTS:
-            return c
+            return f'embedded post (class "{c}")'
     return None
 
 
@@ -357,7 +356,8 @@ class _Page:
     # the main text block's ancestor holding the rest of an article split into chunks, or None
     # (see _text_region)
     text_region: object = None
-    embeds: frozenset = frozenset()  # the page's embedded posts (see _EMBEDDED_POSTS)
+    # the page's embedded posts, each with its signal (see _EMBEDDED_POSTS)
+    embeds: dict = field(default_factory=dict)
     # a feature row (see _ZERO_ROW) with `constants` filled in
     base_row: array = field(default_factory=lambda: array("d"))
 
@@ -502,8 +502,8 @@ def _measure(root, nodes: list | None = None, all_links: bool = True,  # noqa: A
         page.text_region = order[region] if region is not None else None
     page.site = _page_site(root, page_url)
     if "blockquote" in tags:  # (tags ends in the entry for elements not measured)
-        page.embeds = frozenset(el for el, tag in zip(order, tags[:n], strict=True)
-                                if tag == "blockquote" and _embedded_post(el) is not None)
+        page.embeds = {el: signal for el, tag in zip(order, tags[:n], strict=True)
+                       if tag == "blockquote" and (signal := _embedded_post(el)) is not None}
     total = page.total_text
     page.constants["page_link_density"] = page.total_links / total if total else 1.0
     if top is not None:
@@ -1530,9 +1530,8 @@ def classify_positions(root, anchors: Sequence | Iterable,  # noqa: ANN001
             out[k] = PositionDecision(pos, element_path(a, page),
                                       f"{signal} at {element_path(el, page)}")
         elif page.embeds and (embed := _embed_above(a, page)) is not None:
-            out[k] = PositionDecision(Position.SIDEBAR, element_path(a, page), (
-                f'{_EMBEDDED_POST} (class "{_embedded_post(embed)}") at '
-                f"{element_path(embed, page)}"))
+            out[k] = PositionDecision(Position.SIDEBAR, element_path(a, page),
+                                      f"{page.embeds[embed]} at {element_path(embed, page)}")
         else:
             todo.append(k)
     # (k, P(body), facts) of the uncertain body calls; None once a sure call is seen, or more
@@ -1746,9 +1745,9 @@ def _classify_bounded(root, anchors: list) -> list[PositionDecision]:  # noqa: A
                 if mark is None and tag == "blockquote":
                     embed = _embedded_post(el)
                     if embed is not None:
-                        mark = _Mark(Position.SIDEBAR, f'{_EMBEDDED_POST} (class "{embed}")')
+                        mark = _Mark(Position.SIDEBAR, embed)
                 if mark is not None:
-                    decides = mark.signal.startswith(("landmark", "role", _EMBEDDED_POST)) or (
+                    decides = mark.signal.startswith(("landmark", "role", "embedded post")) or (
                         mark.position is Position.COMMENTS)
                     frame.mark = _BoundedMark(mark.position, f"{mark.signal} at {frame.path}",
                                               decides)
