@@ -211,6 +211,18 @@ EXPECTED: dict[str, list[tuple[Position, str]]] = {
         (F, "html/body/table[3]/tr/td/a[1]"),
         (F, "html/body/table[3]/tr/td/a[2]"),
     ],
+    # the cell holding the article is the main text block; the other cells of its row are the
+    # page's columns, whose promo boxes (a headline link and a teaser sentence) are no running
+    # text of the story (see test_position_layout_columns_*)
+    "layout_table_columns": [
+        (H, "html/body/table[1]/tr/td/a"),
+        (S, "html/body/table[2]/tr/td[1]/table/tr/td/b/a"),
+        (B, "html/body/table[2]/tr/td[2]/span[3]/a"),
+        (S, "html/body/table[2]/tr/td[3]/table[1]/tr/td/b/a"),
+        (S, "html/body/table[2]/tr/td[3]/table[2]/tr/td/b/a"),
+        (F, "html/body/table[3]/tr/td/a[1]"),
+        (F, "html/body/table[3]/tr/td/a[2]"),
+    ],
     # the cell holds the story's <div> (the main text block), a byline, a last sentence written
     # in the cell and the link lines: only the sentence's link is running text
     "layout_cell_holding_the_story": [
@@ -334,7 +346,8 @@ RULES_ALONE: dict[str, list[tuple[Position, str]]] = {
        for case in ("article_split_into_chunks", "story_river")},
     # no model, no region: every link defaults to body
     **{case: [(B, path) for _, path in EXPECTED[case]]
-       for case in ("layout_table_article", "layout_cell_holding_the_story")},
+       for case in ("layout_table_article", "layout_cell_holding_the_story",
+                    "layout_table_columns")},
     "head_noscript_links": [
         (B, "html/head/noscript/a[1]"),
         (B, "html/head/noscript/a[2]"),
@@ -636,6 +649,57 @@ def test_position_layout_cell_fails_without_words_beside_the_link(
     got = _positions(case)
     lines = _LAYOUT_CASES[case][3]
     assert [got[path] for path in lines] == [B] * len(lines)
+
+
+_COLUMN_PROMOS = ["html/body/table[2]/tr/td[1]/table/tr/td/b/a",
+                  "html/body/table[2]/tr/td[3]/table[1]/tr/td/b/a",
+                  "html/body/table[2]/tr/td[3]/table[2]/tr/td/b/a"]
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+def test_position_layout_columns_are_beside_the_main_text_block(
+        bounded: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the main text block is a layout table's cell, the other cells of its row are the
+    page's columns: a promo box there (a headline link and a teaser sentence) is sidebar, not
+    running text of the story, while the story's own sentence stays body. With a model that
+    calls every link boilerplate, on the full path and on the streaming path for huge pages."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.2))
+    if bounded:
+        monkeypatch.setattr(position, "MAX_MODEL_LINKS", 0)
+    beside = "a column beside the main text block (a layout table's cell)"
+    densities = ("0.15", "0.20", "0.21")
+    if bounded:
+        story_signal = ("running text in a table cell (link density 0.07) in the main text block "
+                        "at html/body/table[2]/tr/td[2]; bounded path (7 links)")
+        promo_signals = [f"no prose around the link (block <td>, link density {density}), "
+                         f"{beside}; bounded path (7 links)" for density in densities]
+    else:
+        story_signal = ("running text in a table cell (link density 0.07) in the main text block; "
+                        "model 0.20")
+        promo_signals = [f"block at {path.removesuffix('/b/a')} (link density {density}), {beside}; "
+                         "model 0.20" for path, density in zip(_COLUMN_PROMOS, densities, strict=True)]
+    decisions = {d.path: d for d in _decide("layout_table_columns")}
+    story = decisions["html/body/table[2]/tr/td[2]/span[3]/a"]
+    assert (story.position, story.signal) == (B, story_signal)
+    assert [(decisions[path].position, decisions[path].signal) for path in _COLUMN_PROMOS] == [
+        (S, signal) for signal in promo_signals]
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+def test_position_layout_columns_fail_without_the_rule(
+        bounded: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Negative control: if the cell's row counted as the main text block's container, the
+    promo boxes in the other columns would be body as running text."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.2))
+    monkeypatch.setattr(position, "_CELL_TAGS", frozenset())
+    if bounded:
+        monkeypatch.setattr(position, "MAX_MODEL_LINKS", 0)
+    got = _positions("layout_table_columns")
+    assert [got[path] for path in _COLUMN_PROMOS] == [B, B, B]
 
 
 _TWEET_TEXT_LINKS = ["html/body/article/blockquote[1]/p/a[1]",
