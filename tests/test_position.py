@@ -651,6 +651,39 @@ def test_position_layout_cell_fails_without_words_beside_the_link(
     assert [got[path] for path in lines] == [B] * len(lines)
 
 
+@pytest.mark.parametrize("case", sorted(_LAYOUT_CASES))
+def test_position_layout_cell_lines_overrule_the_model(
+        case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model reads the layout cell's measures (the whole article's) for a link line in it
+    too: with a model that calls every link body, the lines after the story in the cell are
+    still sidebar, and the signal says why; the link in a sentence stays body."""
+    from linkcrawler import position
+
+    sentence, _, _, lines = _LAYOUT_CASES[case]
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.99))
+    decisions = {d.path: d for d in _decide(case)}
+    assert decisions[sentence].position is B
+    cell = lines[0].rsplit("/", 1)[0]
+    density = {"layout_table_article": "0.15", "layout_cell_holding_the_story": "0.19"}[case]
+    assert [(decisions[path].position, decisions[path].signal) for path in lines] == [
+        (S, f"block at {cell} (link density {density}), a box within the main text block; "
+            "model 0.99 (a link line in the layout cell holding the article)")] * len(lines)
+
+
+@pytest.mark.parametrize("case", sorted(_LAYOUT_CASES))
+def test_position_layout_cell_lines_fail_without_the_rule(
+        case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Negative control: without the rule, a model that calls every link body has its way with
+    the link lines in the cell holding the article."""
+    from linkcrawler import position
+
+    monkeypatch.setitem(position._MODEL_CACHE, "model", _ConstantModel(0.99))
+    monkeypatch.setattr(position, "_layout_cell_line", lambda a, facts, page: False)
+    got = _positions(case)
+    lines = _LAYOUT_CASES[case][3]
+    assert [got[path] for path in lines] == [B] * len(lines)
+
+
 _COLUMN_PROMOS = ["html/body/table[2]/tr/td[1]/table/tr/td/b/a",
                   "html/body/table[2]/tr/td[3]/table[1]/tr/td/b/a",
                   "html/body/table[2]/tr/td[3]/table[2]/tr/td/b/a"]
