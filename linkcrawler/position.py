@@ -1657,8 +1657,6 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
             if not_body is None:
                 calls.append((k, p, running_body or p >= _LONE_BODY_P))
             continue
-        # the model said body, but see _layout_cell_line
-        line = " (a link line in the layout cell holding the article)" if p >= model.cutoff else ""
         if region is not None:
             pos, signal, el = region
             out.append(PositionDecision(pos, path, f"{signal} at {element_path(el, page)}; model {p:.2f}"))
@@ -1666,6 +1664,8 @@ def _decide_chunk(anchors: list, facts: list, probs: list | None, model: _Model 
         pos, why = _boilerplate_position(fa, page)
         # "running text in <p> (link density ...) in ..." -> "(overrules running text in <p>)"
         overrules = f" (overrules {running.partition(' (')[0]})" if overruled else ""
+        # the model said body, but see _layout_cell_line
+        line = " (a link line in the layout cell holding the article)" if p >= model.cutoff else ""
         out.append(PositionDecision(pos, path, f"{why}; model {p:.2f}{overrules}{line}"))
 
 
