@@ -33,7 +33,11 @@ out-of-fold probabilities), through the whole classifier: the estimate for sites
 
 Timing: the median wall-clock and the median CPU time of the calling thread per page (parsing
 included); on a shared, loaded machine the CPU time is the steadier figure. The 90th percentile
-and the sum of the CPU times show what the big pages cost, which the median does not.
+and the sum of the CPU times show what the big pages cost, which the median does not. The
+machines differ up to ~2x in speed from one session to the next (the same code measured 6.6 ms
+one day and 13 ms another), so the bench also times a machine reference on each page: lxml
+parsing it and an empty Python loop over its elements, no linkcrawler code. The median divided
+by the reference's median compares across machines; the absolute figure does not.
 """
 
 from __future__ import annotations
@@ -106,6 +110,22 @@ def reference_hrefs(page: EvalPage) -> list[str]:
     return [el.get("href") for el in root.iter("a") if el.get("href") is not None]
 
 
+def machine_reference(html: bytes) -> float:
+    """CPU seconds to parse the page with lxml.html and visit each element in Python, doing
+    nothing else: a floor that moves with the machine only (see Timing in the module doc)."""
+    import lxml.etree
+    import lxml.html
+
+    c0 = time.thread_time()
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return time.thread_time() - c0
+    for _ in lxml.etree.iterwalk(root, events=("start", "end")):
+        pass
+    return time.thread_time() - c0
+
+
 def rows_via_extraction(html: bytes, url: str) -> list[Row]:
     from linkcrawler import extract_links
 
@@ -174,6 +194,7 @@ def run(eval_dir: Path, pred_path: Path, extract: Callable[[bytes, str], list[Ro
         by_index: bool = True) -> dict:
     times: list[float] = []
     cpu: list[float] = []
+    reference: list[float] = []
     no_body_pages = no_body_with_body = 0
     aligned_pages = pages = 0
     with open(pred_path, "w", encoding="utf-8") as out:
@@ -182,6 +203,7 @@ def run(eval_dir: Path, pred_path: Path, extract: Callable[[bytes, str], list[Ro
             rows = extract(page.html, page.url)
             cpu.append(time.thread_time() - c0)
             times.append(time.perf_counter() - t0)
+            reference.append(machine_reference(page.html))
             pages += 1
             aligned = by_index and [r.href for r in rows] == reference_hrefs(page)
             aligned_pages += aligned
@@ -200,6 +222,7 @@ def run(eval_dir: Path, pred_path: Path, extract: Callable[[bytes, str], list[Ro
         # big pages (many links) cost more than the median one shows
         "p90_cpu_ms": 1000 * statistics.quantiles(cpu, n=10)[-1] if len(cpu) > 1 else 0.0,
         "total_cpu_s": sum(cpu),
+        "reference_ms": 1000 * statistics.median(reference),
         "no_body_pages": no_body_pages,
         "no_body_with_body": no_body_with_body,
         "aligned_pages": aligned_pages,
@@ -282,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"median ms per page (parsing included): wall {stats['median_ms']:.2f}, "
           f"CPU {stats['median_cpu_ms']:.2f}; CPU 90th percentile {stats['p90_cpu_ms']:.2f} ms, "
           f"all pages {stats['total_cpu_s']:.2f} s")
+    ratio = stats["median_cpu_ms"] / stats["reference_ms"] if stats["reference_ms"] else 0.0
+    print(f"machine reference (lxml parse + an empty loop over the elements): median "
+          f"{stats['reference_ms']:.2f} ms per page; the median CPU above is {ratio:.1f}x that")
     print(f"pages without a labelled body link where some link is called body: "
           f"{stats['no_body_with_body']}/{stats['no_body_pages']} = {share:.3f}")
     if args.worst_pages:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -120,6 +121,18 @@ def test_leave_site_out_runs_from_the_command_line(tmp_path: Path) -> None:
     assert "each page judged by a model trained without its site: 2 folds grouped by site, " \
            "seed 0, cutoff " in run.stdout
     assert len((tmp_path / "pred.jsonl").read_text().splitlines()) == 16
+    assert re.search(r"^machine reference \(lxml parse \+ an empty loop over the elements\): "
+                     r"median \d+\.\d\d ms per page; the median CPU above is \d+\.\dx that$",
+                     run.stdout, re.M), run.stdout
+
+
+def test_machine_reference_times_a_parse_and_an_empty_walk() -> None:
+    from bench.position import machine_reference
+
+    page = b"<html><body>" + b"<div><p>text <a href='/x'>link</a></p></div>" * 2000 + b"</body></html>"
+    small, big = machine_reference(b"<p>one</p>"), machine_reference(page)
+    assert 0 < small < big
+    assert machine_reference(b"") >= 0  # lxml rejects an empty document: no error here
 
 
 @pytest.mark.parametrize("folds", ["1", "-3"])
