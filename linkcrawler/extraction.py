@@ -994,9 +994,10 @@ def _walk(root, skip: _HrefSkip | None = None, above: _Above = _TOP,  # noqa: AN
             _visit_link(el, scan)
         elif tag == "title" and scan.title is None and namespace == "html":
             scan.title = _collapse("".join(el.itertext()))
-        text = el.text
-        if text and not unrendered:
-            stream.add(text)
+        if not unrendered:  # (a script's text can be megabytes: not even read)
+            text = el.text
+            if text:
+                stream.add(text)
         stack.append((flags, namespace, block, is_unrendered, link))
         namespace = child_ns
     stream.finish()
