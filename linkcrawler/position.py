@@ -1876,8 +1876,7 @@ def _nearest_block(a):  # noqa: ANN001, ANN202
 
 
 def _bounded_decisions(anchors: list, records: list, top: _Frame | None, page_text: int,  # noqa: PLR0913
-                       text_region: _Frame | None = None,
-                       top_chain: frozenset | set = frozenset()) -> list[PositionDecision]:
+                       text_region: _Frame | None, top_chain: set) -> list[PositionDecision]:
     note = f"bounded path ({len(anchors)} links)"
     row = None
     if top is not None:
